@@ -1,0 +1,120 @@
+"""The cell contract shared by every recurrent cell.
+
+A cell computes one step for a whole level of nodes at once. Its input projection is split off
+(:meth:`RecurrentCell.project`) so the engine can apply it to every node in one matmul before the
+loop, and the step proper (:meth:`RecurrentCell.step`) sees only the projected inputs and the
+predecessors' states:
+
+    xw = project(x)                       # (N, G), once for all nodes
+    state_v = step(xw_v, AGG{state_u})    # per level
+
+A state is a tuple of tensors, one per component: ``(h,)`` for SRN and GRU, ``(h, c)`` for LSTM.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.utils import scatter
+
+State = tuple[Tensor, ...]
+
+AGGREGATIONS = ("sum", "mean", "max")
+
+
+class RecurrentCell(nn.Module):
+    """Base class: ``project``, ``step``, ``combine`` and a ``torch.nn``-style ``forward``.
+
+    Subclasses define ``state_sizes``, :meth:`project` and :meth:`step`; they may override
+    :meth:`combine` when a node needs its predecessors one by one (Tree-LSTM forget gates).
+
+    Args:
+        input_size: features per node, I.
+        hidden_size: width of the hidden state, H.
+        bias: whether the cell has ``bias_ih`` and ``bias_hh``. Default: ``True``.
+        aggr: how the states of several predecessors combine in graph mode: ``"sum"``, ``"mean"``
+            or ``"max"``. Default: ``"sum"``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, aggr: str = "sum"):
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and "
+                             f"{hidden_size}")
+        if aggr not in AGGREGATIONS:
+            raise ValueError(f"aggr must be one of {AGGREGATIONS}, got {aggr!r}")
+        self.input_size, self.hidden_size, self.bias, self.aggr = input_size, hidden_size, bias, aggr
+
+    # -- to be defined by subclasses ------------------------------------------------------------
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def project(self, x: Tensor) -> Tensor:
+        """Input projection of all nodes: (N, I) -> (N, G)."""
+        raise NotImplementedError
+
+    def step(self, xw: Tensor, state: State) -> State:
+        """One step for n nodes: projected inputs (n, G) and predecessor states -> new states."""
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------------
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(H), 1/sqrt(H)) for every parameter, as ``torch.nn`` does."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def initial_state(self, n: int, like: Tensor) -> State:
+        return tuple(like.new_zeros(n, size) for size in self.state_sizes)
+
+    def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
+                num_nodes: int) -> State:
+        """Graph-mode step: states arrive one per incoming edge.
+
+        Args:
+            xw: (n, G) projected inputs of the level's nodes.
+            children: per component, (e, size) states of the edges' sources.
+            index: (e,) destination of each edge, in ``[0, n)``.
+            slot: (e,) rank of each edge among the edges into its destination (child order).
+            num_nodes: n.
+        """
+        aggregated = tuple(scatter(s, index, 0, dim_size=num_nodes, reduce=self.aggr)
+                           for s in children)
+        return self.step(xw, aggregated)
+
+    def forward(self, input: Tensor, hx=None):
+        """One step, as the ``torch.nn`` cells: input (B, I) or (I,), ``hx`` as the cell's state."""
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: expected input of shape (B, {self.input_size}) "
+                             f"or ({self.input_size},), got {tuple(input.shape)}")
+        if input.size(-1) != self.input_size:
+            raise ValueError(f"{type(self).__name__}: input has {input.size(-1)} features, expected "
+                             f"input_size={self.input_size}")
+        unbatched = input.dim() == 1
+        x = input.unsqueeze(0) if unbatched else input
+        if hx is None:
+            state = self.initial_state(x.size(0), x)
+        else:
+            state = (hx,) if isinstance(hx, Tensor) else tuple(hx)
+            if len(state) != len(self.state_sizes):
+                raise ValueError(f"{type(self).__name__}: hx must have {len(self.state_sizes)} "
+                                 f"component(s), got {len(state)}")
+            state = tuple(s.unsqueeze(0) if unbatched else s for s in state)
+            for s, size in zip(state, self.state_sizes):
+                if tuple(s.shape) != (x.size(0), size):
+                    raise ValueError(f"{type(self).__name__}: hx component has shape "
+                                     f"{tuple(s.shape)}, expected {(x.size(0), size)}")
+        out = self.step(self.project(x), state)
+        if unbatched:
+            out = tuple(s.squeeze(0) for s in out)
+        return out[0] if len(out) == 1 else out
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.aggr != "sum":
+            s += f", aggr={self.aggr!r}"
+        return s

@@ -1,0 +1,206 @@
+"""The engine: the single loop that runs a cell over a graph in the order a schedule gives.
+
+Three drivers share the cell contract of :mod:`graphrnn.cells`:
+
+* :func:`run_chain`: chains laid out as a ``PackedSequence`` (step ``t`` is a prefix of step
+  ``t - 1``), so a node's predecessor state is a row slice of the previous step; plain autograd.
+* :func:`propagate`: any DAG, level by level. Predecessor states are gathered from one state buffer
+  per component, written once per level; a custom autograd function runs the backward level by
+  level in reverse, so both directions cost O(N + E) tensor work plus one Python pass per level.
+  (Keeping the buffer inside autograd with ``index_copy`` makes every level copy the whole buffer
+  in backward: O(N * L).)
+* :func:`propagate_rounds`: graphs with cycles, T synchronous rounds over all nodes.
+
+Input projections are hoisted: ``cell.project`` runs once over all nodes before any loop.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .cells.base import RecurrentCell, State
+from .schedule import Schedule
+
+Step = Callable[[Tensor, State], State]
+
+
+def run_chain(step: Step, xw: Tensor, batch_sizes: Sequence[int], state: State,
+              reverse: bool = False) -> tuple[Tensor, State]:
+    """Run ``step`` along chains in ``PackedSequence`` layout.
+
+    Args:
+        step: ``(xw_t (b_t, G), state (b_t, ...)) -> state``, e.g. ``cell.step``.
+        xw: (sum(batch_sizes), G) projected inputs, step-major as ``PackedSequence.data``.
+        batch_sizes: rows per step, non-increasing.
+        state: initial state per component, (B, size) with B = batch_sizes[0].
+        reverse: run from the last step to the first (the backward direction of a BiRNN).
+
+    Returns:
+        ``(output, final)``: output (sum(batch_sizes), size_0) is the first state component of every
+        row; ``final`` per component (B, size) is each chain's state after its last step.
+    """
+    batch_sizes = [int(b) for b in batch_sizes]
+    steps = xw.split(batch_sizes)
+    outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
+    if not reverse:
+        finished: list[State] = []
+        for t, x_t in enumerate(steps):
+            b = batch_sizes[t]
+            if b < state[0].size(0):  # chains that ended at t - 1 leave the batch
+                finished.append(tuple(s[b:] for s in state))
+                state = tuple(s[:b] for s in state)
+            state = step(x_t, state)
+            outputs[t] = state[0]
+        if finished:
+            state = tuple(torch.cat([s, *(f[k] for f in reversed(finished))])
+                          for k, s in enumerate(state))
+        return torch.cat(outputs), state
+    initial, current = state, tuple(s[:batch_sizes[-1]] for s in state) if steps else state
+    for t in range(len(steps) - 1, -1, -1):
+        b, have = batch_sizes[t], current[0].size(0)
+        if b > have:  # chains whose last step is t join with their initial state
+            current = tuple(torch.cat([s, s0[have:b]]) for s, s0 in zip(current, initial))
+        current = step(steps[t], current)
+        outputs[t] = current[0]
+    return torch.cat(outputs) if steps else xw.new_zeros(0, state[0].size(1)), current
+
+
+class _LevelRecurrence(torch.autograd.Function):
+    """Forward: the level loop over no-grad state buffers, keeping each level's small graph.
+    Backward: the same levels in reverse, one ``autograd.grad`` per level, child gradients
+    scattered into per-node gradient buffers. The level graphs live as long as this node of the
+    outer graph (``retain_graph`` on the outer backward keeps working)."""
+
+    @staticmethod
+    def forward(ctx, cell: RecurrentCell, schedule: Schedule, xw: Tensor, *params: Tensor):
+        buffers = [xw.new_zeros(schedule.num_nodes, size) for size in cell.state_sizes]
+        levels = []
+        with torch.enable_grad():
+            for start, stop, e_start, e_stop in _level_bounds(schedule):
+                x_l = xw[start:stop].detach().requires_grad_(xw.requires_grad)
+                src = schedule.edge_src[e_start:e_stop]
+                children = tuple(b.index_select(0, src).requires_grad_() for b in buffers)
+                out = cell.combine(x_l, children, schedule.edge_dst[e_start:e_stop] - start,
+                                   schedule.edge_slot[e_start:e_stop], stop - start)
+                for b, o in zip(buffers, out):
+                    b[start:stop] = o.detach()
+                levels.append((x_l, children, out, src))
+        ctx.levels, ctx.params, ctx.schedule = levels, params, schedule
+        ctx.xw_shape = xw.shape
+        return tuple(buffers)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grad_states):
+        levels, params, schedule = ctx.levels, ctx.params, ctx.schedule
+        # (N, size) gradient of each node's state; children add into it before their level runs.
+        grads = [g.clone() for g in grad_states]
+        grad_xw = grads[0].new_zeros(ctx.xw_shape)
+        grad_params = [None] * len(params)
+        trainable = [i for i, p in enumerate(params) if p.requires_grad]
+        for (x_l, children, out, src), (start, stop, _, _) in zip(reversed(levels),
+                                                                  reversed(list(_level_bounds(schedule)))):
+            pairs = [(o, g[start:stop]) for o, g in zip(out, grads) if o.requires_grad]
+            if not pairs:
+                continue
+            inputs = (x_l, *children, *(params[i] for i in trainable))
+            found = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                                        allow_unused=True, retain_graph=True)
+            if found[0] is not None:
+                grad_xw[start:stop] = found[0]
+            for k, g_child in enumerate(found[1:1 + len(children)]):
+                if g_child is not None and g_child.numel():
+                    grads[k].index_add_(0, src, g_child)
+            for i, g_param in zip(trainable, found[1 + len(children):]):
+                if g_param is not None:
+                    grad_params[i] = g_param if grad_params[i] is None else grad_params[i] + g_param
+        return (None, None, grad_xw, *grad_params)
+
+
+def _level_bounds(schedule: Schedule):
+    """(node start, node stop, edge start, edge stop) of each level, as Python ints."""
+    start = e_start = 0
+    for n, e in zip(schedule.level_sizes, schedule.edge_sizes):
+        yield start, start + n, e_start, e_start + e
+        start, e_start = start + n, e_start + e
+
+
+def propagate(cell: RecurrentCell, x: Tensor, schedule: Schedule, projected: bool = False) -> State:
+    """Run ``cell`` over a DAG in the order of ``schedule``:
+    ``state_v = cell.combine(xw_v, {state_u : u -> v})``, sources starting from zero states.
+
+    Args:
+        cell: a :class:`~graphrnn.cells.RecurrentCell`.
+        x: (N, I) node features in node-id order, or (N, G) projections if ``projected``.
+        schedule: from :func:`graphrnn.schedule.topological_schedule` or ``schedule_of(data)``.
+        projected: ``x`` is already ``cell.project(features)``.
+
+    Returns:
+        The state of every node, per component (N, size), in node-id order.
+
+    Differentiable once (like activation checkpointing, there is no double backward).
+    """
+    if x.size(0) != schedule.num_nodes:
+        raise ValueError(f"x has {x.size(0)} rows, expected one per node of the schedule "
+                         f"({schedule.num_nodes})")
+    xw = x if projected else cell.project(x)
+    xw = xw.index_select(0, schedule.order.to(xw.device))
+    if schedule.order.device != xw.device:
+        schedule = schedule.to(xw.device)
+    params = tuple(cell.parameters())
+    if torch.is_grad_enabled() and (xw.requires_grad or any(p.requires_grad for p in params)):
+        states = _LevelRecurrence.apply(cell, schedule, xw, *params)
+    else:
+        states = _levels_no_grad(cell, schedule, xw)
+    return tuple(s.index_select(0, schedule.rank) for s in states)
+
+
+def _levels_no_grad(cell: RecurrentCell, schedule: Schedule, xw: Tensor) -> State:
+    buffers = [xw.new_zeros(schedule.num_nodes, size) for size in cell.state_sizes]
+    for start, stop, e_start, e_stop in _level_bounds(schedule):
+        src = schedule.edge_src[e_start:e_stop]
+        out = cell.combine(xw[start:stop], tuple(b.index_select(0, src) for b in buffers),
+                           schedule.edge_dst[e_start:e_stop] - start,
+                           schedule.edge_slot[e_start:e_stop], stop - start)
+        for b, o in zip(buffers, out):
+            b[start:stop] = o
+    return tuple(buffers)
+
+
+def in_edge_slots(dst: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Edges sorted by destination (stable) and each edge's rank among its destination's edges."""
+    perm = torch.argsort(dst, stable=True)
+    count = torch.bincount(dst, minlength=num_nodes)
+    start = torch.cumsum(count, 0) - count
+    sorted_dst = dst[perm]
+    return perm, torch.arange(dst.numel(), device=dst.device) - start[sorted_dst]
+
+
+def propagate_rounds(cell: RecurrentCell, x: Tensor, edge_index: Tensor, num_rounds: int,
+                     state: State | None = None, projected: bool = False) -> State:
+    """T synchronous rounds over a graph that may have cycles:
+    ``state^{t+1}_v = cell.combine(xw_v, {state^t_u : u -> v})``.
+
+    Args:
+        cell: a :class:`~graphrnn.cells.RecurrentCell`.
+        x: (N, I) node features, or (N, G) projections if ``projected``.
+        edge_index: (2, E) edges ``u -> v``.
+        num_rounds: T >= 0.
+        state: initial state per component (N, size); zeros by default.
+
+    Returns:
+        The state of every node after T rounds, per component (N, size).
+    """
+    if num_rounds < 0:
+        raise ValueError(f"num_rounds must be >= 0, got {num_rounds}")
+    num_nodes = x.size(0)
+    xw = x if projected else cell.project(x)
+    state = cell.initial_state(num_nodes, xw) if state is None else tuple(state)
+    perm, slot = in_edge_slots(edge_index[1], num_nodes)
+    src, dst = edge_index[0, perm], edge_index[1, perm]
+    for _ in range(num_rounds):
+        state = cell.combine(xw, tuple(s.index_select(0, src) for s in state), dst, slot, num_nodes)
+    return state
