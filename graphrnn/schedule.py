@@ -75,14 +75,16 @@ def _roots_and_depths(src: Tensor, dst: Tensor, num_nodes: int) -> tuple[Tensor,
     ids = torch.arange(num_nodes, device=src.device)
     pred = ids.clone()
     pred[dst] = src
-    depth = (pred != ids).long()
+    has_pred = pred != ids
+    depth = has_pred.long()
     for _ in range(math.ceil(math.log2(max(num_nodes, 2))) + 1):
         nxt = pred[pred]
         if torch.equal(nxt, pred):
             break
         depth = depth + depth[pred]
         pred = nxt
-    if not torch.equal(pred[pred], pred):
+    # On a cycle the pointers never settle on a true root (a node without a predecessor).
+    if not torch.equal(pred[pred], pred) or bool(has_pred[pred].any()):
         return None
     return pred, depth
 
@@ -130,6 +132,10 @@ def topological_levels(edge_index: Tensor, num_nodes: int, reverse: bool = False
     indeg = torch.bincount(dst, minlength=num_nodes)
     if src.numel() == 0:
         return torch.zeros(num_nodes, dtype=torch.long, device=device)
+    loops = src == dst
+    if bool(loops.any()):
+        node = int(src[loops][0])
+        raise CycleError(node, [node])
     if int(indeg.max()) <= 1:
         found = _roots_and_depths(src, dst, num_nodes)
         if found is not None:

@@ -1,0 +1,9 @@
+"""Structures: sequences, trees and graphs as PyG ``Data``; batching is PyG's."""
+from .chain import (chain_edges, chain_graph, chains_from_list, chains_from_packed,
+                    chains_from_padded, delay_chain_graph, reverse_graph)
+from .networkx import graph_from_networkx
+from .tree import graph_to_tree, tree_graph
+
+__all__ = ["chain_edges", "chain_graph", "delay_chain_graph", "chains_from_list",
+           "chains_from_padded", "chains_from_packed", "reverse_graph", "tree_graph",
+           "graph_to_tree", "graph_from_networkx"]
