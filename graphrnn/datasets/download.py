@@ -1,16 +1,17 @@
 """Fetching and verifying data files.
 
-Files are downloaded to a temporary name beside the target, their checksum is verified, and only
-then renamed into place: a broken or interrupted download never leaves a file that looks complete.
+Files are downloaded to a temporary name beside the target (:func:`graphrnn.io.atomic_write`),
+their checksum is verified, and only then renamed into place: a broken or interrupted download
+never leaves a file that looks complete.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import urllib.request
 from pathlib import Path
+
+from ..io import atomic_write, atomic_write_bytes  # noqa: F401  (re-exported)
 
 
 class ChecksumError(RuntimeError):
@@ -33,23 +34,6 @@ def check_file(path: str | os.PathLike, md5: str | None) -> None:
     got = file_hash(path, "md5")
     if got != md5.lower():
         raise ChecksumError(f"{path}: md5 is {got}, expected {md5.lower()}")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def download_url(url: str, folder: str | os.PathLike, filename: str | None = None,
@@ -76,15 +60,15 @@ def download_url(url: str, folder: str | os.PathLike, filename: str | None = Non
     if path.exists():
         check_file(path, md5)
         return path
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        check_file(tmp, md5)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+
+    def fetch(out) -> None:
+        digest = hashlib.md5()
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if md5 is not None and digest.hexdigest() != md5.lower():
+            raise ChecksumError(f"{url}: md5 is {digest.hexdigest()}, expected {md5.lower()}; "
+                                f"nothing was kept")
+
+    return atomic_write(path, fetch)

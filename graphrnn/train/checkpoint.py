@@ -1,0 +1,140 @@
+"""Checkpoints that are written atomically and loaded without unpickling arbitrary objects.
+
+A checkpoint is a ``dict`` of tensors, numbers, strings, lists and dicts, so that
+``torch.load(path, weights_only=True)`` reads it: loading a file from elsewhere cannot run code.
+It carries the JSON-serialisable ``config`` and the ``vocab`` needed to rebuild and use the model.
+
+Files are written to a temporary file in the same folder, flushed to disk, then renamed over the
+target with :func:`os.replace`; a crash or Ctrl-C while writing leaves the previous file intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..io import atomic_write
+from .distributed import unwrap_model
+
+FORMAT = "graphrnn.checkpoint"
+VERSION = 1
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file cannot be read: missing fields, truncated, corrupt, or unsafe to load."""
+
+
+def check_config(config: Any) -> None:
+    """Raise ``TypeError`` unless ``config`` is a JSON-serialisable dict (``None`` passes)."""
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    try:
+        json.dumps(config, allow_nan=True)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"config must be JSON-serialisable (dicts, lists, str, numbers, bool, "
+                        f"None): {e}") from None
+
+
+def check_vocab(vocab: Any) -> None:
+    """Raise ``TypeError`` unless ``vocab`` is a list or tuple of ``str`` (``None`` passes)."""
+    if vocab is None:
+        return
+    if not isinstance(vocab, (list, tuple)) or not all(isinstance(t, str) for t in vocab):
+        raise TypeError(f"vocab must be a list of str tokens, got {type(vocab).__name__}"
+                        + ("" if not isinstance(vocab, (list, tuple)) else
+                           f" containing {sorted({type(t).__name__ for t in vocab} - {'str'})}"))
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None, *,
+                    epoch: int = 0, config: dict | None = None, vocab: list[str] | None = None,
+                    trainer: dict | None = None, rng: list | None = None) -> Path:
+    """Write a checkpoint atomically.
+
+    Args:
+        path (str or PathLike): target file (its folder is created).
+        model (torch.nn.Module): its ``state_dict()`` is saved, unwrapped from DDP /
+            ``torch.compile`` so keys carry no ``module.`` prefix.
+        optimizer (Optimizer, optional): its ``state_dict()``.
+        scheduler (LRScheduler or ReduceLROnPlateau, optional): its ``state_dict()``.
+        epoch (int): number of completed epochs. (default: ``0``)
+        config (dict, optional): JSON-serialisable settings needed to rebuild the model.
+        vocab (list[str], optional): tokens, index ``i`` is token id ``i``.
+        trainer (dict, optional): loop state (best score, early-stopping counter, history).
+        rng (list[dict], optional): generator states per process, from
+            :func:`graphrnn.train.rng.get_rng_state`.
+
+    Returns:
+        Path: ``path``.
+    """
+    check_config(config)
+    check_vocab(vocab)
+    config = {} if config is None else config
+    ckpt = {
+        "format": FORMAT,
+        "version": VERSION,
+        "epoch": int(epoch),
+        "model": unwrap_model(model).state_dict(),
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "config": config,
+        "vocab": None if vocab is None else list(vocab),
+        "trainer": trainer or {},
+        "rng": rng or [],
+        "torch_version": str(torch.__version__),  # TorchVersion would need unpickling
+    }
+    return atomic_write(path, lambda f: torch.save(ckpt, f))
+
+
+REQUIRED = ("format", "version", "epoch", "model", "config")
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint`, with ``weights_only=True``.
+
+    Args:
+        path (str or PathLike): the file.
+        map_location: as in :func:`torch.load`. (default: ``"cpu"``)
+
+    Returns:
+        dict: keys ``epoch``, ``model``, ``optimizer``, ``scheduler``, ``config``, ``vocab``,
+        ``trainer``, ``rng``, ``format``, ``version``, ``torch_version``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        CheckpointError: the file is truncated or corrupt, holds objects other than tensors and
+            plain containers, or lacks the fields of a graphrnn checkpoint; the message names it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        # keep torch's one line naming the offending global, not its advice to turn safety off
+        why = next((ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln), str(e))
+        why = why.split(" Please use")[0]
+        raise CheckpointError(f"checkpoint {path} holds objects that are not tensors or plain "
+                              f"containers; refusing to unpickle them: {why}") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: {e}") from None
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(ckpt).__name__}, expected a dict "
+                              "written by graphrnn.train.save_checkpoint")
+    missing = [k for k in REQUIRED if k not in ckpt]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} lacks {missing}; expected a file written by "
+                              "graphrnn.train.save_checkpoint")
+    if ckpt["format"] != FORMAT or ckpt["version"] > VERSION:
+        raise CheckpointError(f"checkpoint {path} has format {ckpt['format']!r} version "
+                              f"{ckpt['version']}, expected {FORMAT!r} version <= {VERSION}")
+    for key, default in (("optimizer", None), ("scheduler", None), ("vocab", None),
+                         ("trainer", {}), ("rng", []), ("torch_version", None)):
+        ckpt.setdefault(key, default)
+    return ckpt
