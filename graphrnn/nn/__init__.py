@@ -1,4 +1,12 @@
 """User-facing modules."""
+from .crf import CRF
+from .graph_network import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, GraphIndependent,
+                            GraphNetwork, InteractionNetwork, mlp)
+from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
+from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
 from .rnn import GRU, LSTM, RNN, RNNBase
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNBase"]
+__all__ = ["RNN", "LSTM", "GRU", "RNNBase", "CRF", "GraphNetwork", "GNBlock", "GNMemory",
+           "InteractionNetwork", "DeepSets", "GraphIndependent", "EncodeProcessDecode", "mlp",
+           "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "readout", "SumReadout",
+           "MeanReadout", "AttentionReadout", "Set2Set"]

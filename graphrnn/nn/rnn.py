@@ -26,6 +26,7 @@ from torch.nn.utils.rnn import PackedSequence
 from ..cells import (gru_project, gru_step, lstm_num_gates, lstm_project, lstm_step, peephole_names,
                      srn_project, srn_step)
 from ..engine import run_chain
+from ..lstm_chain import run_lstm_chain
 from ..schedule import ChainLayout, chain_layout
 
 ENGINES = ("auto", "fused", "generic")
@@ -265,8 +266,14 @@ class RNNBase(nn.Module):
             for direction in range(directions):
                 weights = self.cell_weights(layer, reverse=direction == 1)
                 index = layer * directions + direction
-                out, final = run_chain(lambda x, s, w=weights: step(w, x, s), project(weights, data),
-                                       sizes, tuple(h[index] for h in hx), reverse=direction == 1)
+                state = tuple(h[index] for h in hx)
+                if self.mode == "LSTM" and not self.proj_size:  # one autograd node per run
+                    out, final = run_lstm_chain(weights, data, sizes, state,
+                                                reverse=direction == 1)
+                else:
+                    out, final = run_chain(lambda x, s, w=weights: step(w, x, s),
+                                           project(weights, data), sizes, state,
+                                           reverse=direction == 1)
                 outputs.append(out)
                 for k, f in enumerate(final):
                     finals[k].append(f)

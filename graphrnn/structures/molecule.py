@@ -136,11 +136,11 @@ def from_mol(mol: Chem.Mol, smiles: str | None = None) -> Data:
     """PyG ``Data`` for an rdkit ``Mol`` (see the module docstring for the fields)."""
     if not isinstance(mol, Chem.Mol):
         raise TypeError(f"mol must be an rdkit Chem.Mol, got {type(mol).__name__}")
-    x = torch.tensor([atom_features(a) for a in mol.GetAtoms()],
-                     dtype=torch.float).view(-1, ATOM_FEATURE_DIM)
-    z = torch.tensor([a.GetAtomicNum() for a in mol.GetAtoms()], dtype=torch.long)
+    atoms = [mol.GetAtomWithIdx(i) for i in range(mol.GetNumAtoms())]
+    x = torch.tensor([atom_features(a) for a in atoms], dtype=torch.float).view(-1, ATOM_FEATURE_DIM)
+    z = torch.tensor([a.GetAtomicNum() for a in atoms], dtype=torch.long)
     pairs, feats = [], []
-    for bond in mol.GetBonds():
+    for bond in (mol.GetBondWithIdx(i) for i in range(mol.GetNumBonds())):
         a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
         f = bond_features(bond)
         pairs += [(a, b), (b, a)]
