@@ -31,12 +31,33 @@ def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
                       for b in blocks])
 
 
-def _rows(batch_sizes: Sequence[int]) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for b in batch_sizes:
-        out.append((start, start + b))
-        start += b
-    return out
+def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
+    """For each packed row, the row of ``cat([state0, outputs])`` holding the state it reads.
+
+    Forward, row j of step t reads row j of step t-1 (or of ``state0`` at t = 0); reverse, row j of
+    step t reads row j of step t+1 when that step still has the chain, else ``state0`` row j.
+    """
+    sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
+    steps = sizes.numel()
+    starts = torch.cumsum(sizes, 0) - sizes
+    step = torch.repeat_interleave(torch.arange(steps, device=device), sizes)
+    j = torch.arange(int(sizes.sum()), device=device) - starts[step]
+    prev = step + (1 if reverse else -1)
+    ok = (prev >= 0) & (prev < steps)
+    prev = prev.clamp(0, max(steps - 1, 0))
+    ok &= j < sizes[prev]
+    return torch.where(ok, sizes[0] + starts[prev] + j, j) if steps else j
+
+
+def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
+    """Packed row of each chain's last step (its first step when run in reverse)."""
+    sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
+    columns = torch.arange(batch_sizes[0], device=device)
+    if reverse:
+        return columns
+    starts = torch.cumsum(sizes, 0) - sizes
+    length = (sizes.unsqueeze(1) > columns).sum(0)
+    return starts[length - 1] + columns
 
 
 class _LSTMChain(torch.autograd.Function):
@@ -49,35 +70,26 @@ class _LSTMChain(torch.autograd.Function):
         four = forget_gate and not coupled
         sig = (3 if four else 2) * H             # sigmoid columns: i, f, o (or i, o)
         o_at = 2 * H if four else H
-        rows = _rows(batch_sizes)
-        total, B = xw.size(0), h0.size(0)
-        act = torch.empty_like(xw)               # gate activations, [i, f, o, g]
-        c_all = xw.new_empty(total, H)
-        tc_all = xw.new_empty(total, H)          # tanh(c)
-        h_all = xw.new_empty(total, H)
-        h_prev_all = xw.new_empty(total, H)      # the h each row's step read (for dW_hh)
-        c_prev_all = xw.new_empty(total, H)
-        h_n, c_n = h0.new_empty(B, H), c0.new_empty(B, H)
+        B, steps = h0.size(0), len(batch_sizes)
+        act = torch.empty_like(xw)               # gate activations, columns [i, f, o, g]
+        c_all = xw.new_empty(xw.size(0), H)
+        tc_all = xw.new_empty(xw.size(0), H)     # tanh(c)
+        h_all = xw.new_empty(xw.size(0), H)
+        acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
+        xws = xw.split(batch_sizes)
         w_t = weight_hh.t()
-        order = range(len(rows) - 1, -1, -1) if reverse else range(len(rows))
-        h, c, prev = h0, c0, None
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        prev = None
         for t in order:
-            a, b = rows[t]
-            n = b - a
-            if prev is not None:
-                pa, pb = rows[prev]
-                have = pb - pa
-                if n <= have:
-                    h, c = h_all[pa:pa + n], c_all[pa:pa + n]
-                else:  # reverse direction: chains whose last step is t join with their initial state
-                    h = torch.cat([h_all[pa:pb], h0[have:n]])
-                    c = torch.cat([c_all[pa:pb], c0[have:n]])
-            else:
+            n = batch_sizes[t]
+            if prev is None:
                 h, c = h0[:n], c0[:n]
-            h_prev_all[a:b].copy_(h)
-            c_prev_all[a:b].copy_(c)
-            gates = act[a:b]
-            torch.addmm(xw[a:b], h, w_t, out=gates)
+            elif n <= batch_sizes[prev]:
+                h, c = hs[prev][:n], cs[prev][:n]
+            else:  # reverse direction: chains whose last step is t join with their initial state
+                have = batch_sizes[prev]
+                h, c = torch.cat([hs[prev], h0[have:n]]), torch.cat([cs[prev], c0[have:n]])
+            gates = torch.addmm(xws[t], h, w_t, out=acts[t])
             if peephole:
                 gates[:, :H].addcmul_(c, weight_ci)
                 if four:
@@ -87,47 +99,42 @@ class _LSTMChain(torch.autograd.Function):
                 gates[:, :sig].sigmoid_()
             g = gates[:, sig:].tanh_()
             i = gates[:, :H]
-            c_new = c_all[a:b]
+            c_new = cs[t]
             if four:
                 torch.mul(gates[:, H:2 * H], c, out=c_new).addcmul_(i, g)
             elif coupled:  # c' = (1 - i) c + i g = c + i (g - c)
                 torch.sub(g, c, out=c_new).mul_(i).add_(c)
             else:          # no forget gate: c' = c + i g
                 torch.addcmul(c, i, g, out=c_new)
+            o = gates[:, o_at:sig]
             if peephole:
-                o = gates[:, o_at:sig].addcmul_(c_new, weight_co).sigmoid_()
-            else:
-                o = gates[:, o_at:sig]
-            torch.mul(o, torch.tanh(c_new, out=tc_all[a:b]), out=h_all[a:b])
-            if not reverse:  # rows of chains that end here
-                nxt = batch_sizes[t + 1] if t + 1 < len(rows) else 0
-                if nxt < n:
-                    h_n[nxt:n], c_n[nxt:n] = h_all[a + nxt:b], c_new[nxt:]
+                o.addcmul_(c_new, weight_co).sigmoid_()
+            torch.mul(o, torch.tanh(c_new, out=tcs[t]), out=hs[t])
             prev = t
-        if reverse and rows:
-            a, b = rows[0]
-            h_n.copy_(h_all[a:b])
-            c_n.copy_(c_all[a:b])
-        if not rows:
-            h_n.copy_(h0)
-            c_n.copy_(c0)
-        ctx.save_for_backward(act, c_all, tc_all, h_prev_all, c_prev_all, weight_hh, weight_ci,
-                              weight_cf, weight_co)
-        ctx.batch_sizes, ctx.reverse, ctx.variant, ctx.B = list(batch_sizes), reverse, variant, B
+        if steps:  # each chain's final state: its row at its last step (the first, reversed)
+            rows = _final_rows(batch_sizes, reverse, xw.device)
+            h_n, c_n = h_all.index_select(0, rows), c_all.index_select(0, rows)
+        else:
+            h_n, c_n = h0.clone(), c0.clone()
+        ctx.save_for_backward(act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci, weight_cf,
+                              weight_co)
+        ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
         return h_all, h_n, c_n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_hn, d_cn):
-        act, c_all, tc_all, h_prev_all, c_prev_all, weight_hh, w_ci, w_cf, w_co = ctx.saved_tensors
+        act, c_all, tc_all, h_all, h0, c0, weight_hh, w_ci, w_cf, w_co = ctx.saved_tensors
         forget_gate, coupled = ctx.variant
         four = forget_gate and not coupled
         peephole = w_ci is not None
-        batch_sizes, reverse, B = ctx.batch_sizes, ctx.reverse, ctx.B
-        H = c_all.size(1)
+        batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
+        B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
         sig = (3 if four else 2) * H
         o_at = 2 * H if four else H
-        rows = _rows(batch_sizes)
+        pred = _predecessor_rows(batch_sizes, reverse, act.device)
+        h_prev_all = torch.cat([h0, h_all]).index_select(0, pred)
+        c_prev_all = torch.cat([c0, c_all]).index_select(0, pred)
         d_pre = torch.empty_like(act)
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
@@ -135,39 +142,36 @@ class _LSTMChain(torch.autograd.Function):
         dc = d_cn.clone() if d_cn is not None else act.new_zeros(B, H)
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
-        tmp = act.new_empty(B, H)
-        order = range(len(rows)) if reverse else range(len(rows) - 1, -1, -1)
+        ones = act.new_ones(B, H)
+        acts, tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
+                                              (act, tc_all, c_prev_all, d_pre, d_out))
+        order = range(steps) if reverse else range(steps - 1, -1, -1)
         for t in order:
-            a, b = rows[t]
-            n = b - a
-            s = act[a:b]
+            n = batch_sizes[t]
+            s, tc, c_prev, dp = acts[t], tcs[t], c_prevs[t], d_pres[t]
             i, o, g = s[:, :H], s[:, o_at:sig], s[:, sig:]
-            tc, c_prev = tc_all[a:b], c_prev_all[a:b]
             dh_t, dc_t = dh[:n], dc[:n]
-            dh_t.add_(d_out[a:b])
-            dp = d_pre[a:b]
-            # output gate, and the path h -> tanh(c) -> c
-            torch.mul(dh_t, tc, out=dp[:, o_at:sig])
-            k = torch.addcmul(torch.ones_like(tc), tc, tc, value=-1, out=tmp[:n]).mul_(o)
-            dc_t.addcmul_(dh_t, k)
-            dp[:, o_at:sig].mul_(o).mul_(1 - o)
+            dh_t.add_(d_outs[t])
+            d_o = torch.mul(dh_t, tc, out=dp[:, o_at:sig])
+            # dc += dh * o * (1 - tanh(c)^2)
+            dc_t.addcmul_(dh_t, torch.addcmul(ones[:n], tc, tc, value=-1).mul_(o))
+            d_o.mul_(torch.addcmul(o, o, o, value=-1))            # sigmoid': o - o^2
             if peephole:
-                dc_t.addcmul_(dp[:, o_at:sig], w_co)
-            # input, forget and cell gates
+                dc_t.addcmul_(d_o, w_co)
             if coupled:
                 torch.sub(g, c_prev, out=dp[:, :H]).mul_(dc_t)
             else:
                 torch.mul(dc_t, g, out=dp[:, :H])
             if four:
                 torch.mul(dc_t, c_prev, out=dp[:, H:2 * H])
-            torch.mul(dc_t, i, out=dp[:, sig:]).mul_(torch.addcmul(torch.ones_like(g), g, g, value=-1))
-            sgm = dp[:, :o_at]
-            sgm.mul_(s[:, :o_at]).mul_(1 - s[:, :o_at])
+            torch.mul(dc_t, i, out=dp[:, sig:]).mul_(torch.addcmul(ones[:n], g, g, value=-1))
+            s_if = s[:, :o_at]
+            dp[:, :o_at].mul_(torch.addcmul(s_if, s_if, s_if, value=-1))
             # gradient to c_{t-1}
             if four:
                 dc_t.mul_(s[:, H:2 * H])
             elif coupled:
-                dc_t.mul_(1 - i)
+                dc_t.addcmul_(dc_t, i, value=-1)
             if peephole:
                 dc_t.addcmul_(dp[:, :H], w_ci)
                 if four:

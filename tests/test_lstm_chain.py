@@ -1,0 +1,44 @@
+"""The LSTM chain kernel (hand-written backward) against the autograd engine loop."""
+import pytest
+import torch
+
+from graphrnn.cells import LSTMCell
+from graphrnn.engine import run_chain
+from graphrnn.lstm_chain import run_lstm_chain
+
+VARIANTS = [{}, {"peephole": True}, {"coupled": True}, {"forget_gate": False},
+            {"coupled": True, "peephole": True}, {"forget_gate": False, "peephole": True}]
+
+
+@pytest.mark.parametrize("kwargs", VARIANTS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("batch_sizes", [[4, 3, 3, 1], [2, 2, 2], [1]])
+def test_kernel_equals_autograd_loop_and_passes_gradcheck(kwargs, reverse, batch_sizes):
+    torch.manual_seed(0)
+    cell = LSTMCell(3, 4, **kwargs).double()
+    B = batch_sizes[0]
+    x = torch.randn(sum(batch_sizes), 3, dtype=torch.double, requires_grad=True)
+    h0 = torch.randn(B, 4, dtype=torch.double, requires_grad=True)
+    c0 = torch.randn(B, 4, dtype=torch.double, requires_grad=True)
+    want = run_chain(cell.step, cell.project(x), batch_sizes, (h0, c0), reverse=reverse)
+    got = run_lstm_chain(cell, x, batch_sizes, (h0, c0), reverse=reverse)
+    torch.testing.assert_close(got[0], want[0])
+    for a, b in zip(got[1], want[1]):
+        torch.testing.assert_close(a, b)
+    w = torch.randn_like(want[0])
+    params = [x, h0, c0, *cell.parameters()]
+    loss = lambda out: (out[0] * w).sum() + 2 * out[1][0].sum() + 3 * out[1][1].sum()  # noqa: E731
+    for a, b in zip(torch.autograd.grad(loss(got), params), torch.autograd.grad(loss(want), params)):
+        torch.testing.assert_close(a, b)
+
+    def run(x, h0, c0, *_):
+        out, (h, c) = run_lstm_chain(cell, x, batch_sizes, (h0, c0), reverse=reverse)
+        return out, h, c
+
+    assert torch.autograd.gradcheck(run, (x, h0, c0, *cell.parameters()))
+
+
+def test_projection_is_refused():
+    cell = LSTMCell(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size"):
+        run_lstm_chain(cell, torch.randn(2, 3), [1, 1], (torch.zeros(1, 2), torch.zeros(1, 4)))
