@@ -17,6 +17,7 @@ BENCHMARKS = {
     "chain": ("graphrnn.bench.chain", "chain RNNs against torch.nn (fused and generic engines)"),
     "tree": ("graphrnn.bench.tree", "batched tree schedule against per-node recursion on SST"),
     "graph": ("graphrnn.bench.graph", "graph-network block against PyG's MetaLayer"),
+    "schedule": ("graphrnn.bench.schedule", "scheduling a 1,000,000-node batch on one core"),
 }
 ACTIONS = ("train", "evaluate", "generate")
 

@@ -1,0 +1,17 @@
+import pytest
+import torch
+
+from graphrnn.train import example_parser, resolve_device
+
+
+def test_example_parser_has_the_shared_options():
+    args = example_parser("demo", epochs=7).parse_args(["--quick", "--seed", "3"])
+    assert (args.epochs, args.seed, args.quick, args.out, args.device) == (7, 3, True, "runs/demo", "auto")
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="CUDA is not available"):
+            resolve_device("cuda")
