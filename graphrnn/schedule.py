@@ -266,6 +266,7 @@ def schedule_of(data, reverse: bool = False) -> Schedule:
     identity and version, so editing ``edge_index`` in place invalidates it.
     """
     edge_index = data.edge_index
+    check_edge_index(edge_index, data.num_nodes)
     key = (bool(reverse), edge_index.device, id(edge_index), edge_index._version, data.num_nodes)
     cache = data.__dict__.setdefault(_CACHE_ATTR, {})
     if key not in cache:

@@ -27,7 +27,7 @@ from ..cells import (gru_project, gru_step, lstm_num_gates, lstm_project, lstm_s
                      srn_project, srn_step)
 from ..engine import run_chain
 from ..lstm_chain import run_lstm_chain
-from ..schedule import ChainLayout, chain_layout
+from ..schedule import ChainLayout, chain_layout, check_edge_index
 
 ENGINES = ("auto", "fused", "generic")
 
@@ -43,6 +43,7 @@ def _is_graph(input) -> bool:
 def layout_of(data) -> ChainLayout:
     """The :class:`~graphrnn.schedule.ChainLayout` of a chain-graph batch, cached on the object."""
     edge_index = data.edge_index
+    check_edge_index(edge_index, data.num_nodes)
     key = (edge_index.device, id(edge_index), edge_index._version, data.num_nodes)
     cached = data.__dict__.get("_graphrnn_chain_layout")
     if cached is None or cached[0] != key:

@@ -114,6 +114,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if not zipfile.is_zipfile(path):  # torch.save writes zip archives; anything else is not ours
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: not a zip archive as "
+                              "written by torch.save")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -122,8 +125,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
         why = why.split(" Please use")[0]
         raise CheckpointError(f"checkpoint {path} holds objects that are not tensors or plain "
                               f"containers; refusing to unpickle them: {why}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
-        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any failure to parse untrusted bytes means "corrupt"
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: "
+                              f"{type(e).__name__}: {e}") from None
     if not isinstance(ckpt, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(ckpt).__name__}, expected a dict "
                               "written by graphrnn.train.save_checkpoint")
