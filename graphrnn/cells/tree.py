@@ -1,0 +1,452 @@
+"""Tree cells: one step for a whole level of tree nodes, each node seeing its children one by one.
+
+A tree is a graph with edges ``child -> parent`` (see :func:`graphrnn.structures.tree_graph`); its
+topological levels are node heights, so a level's children are all finished when it runs. Unlike
+the chain cells, whose predecessors are summed before the step, these cells need their children
+separately (one forget gate per child, one weight matrix per child position), so they override
+:meth:`~graphrnn.cells.RecurrentCell.combine`.
+
+The engine gives ``combine`` the children's states one per edge, sorted by parent and then by child
+position (``slot``). Two layouts are used inside, with no Python loop over children:
+
+* **dense** ``(n, K, size)``: child ``k`` of node ``j`` at ``[j, k]``, missing children as zeros.
+  When every node of the level has the same number of children (all internal levels of a binarised
+  tree such as SST's) this is a free ``view`` of the edge states; otherwise one ``index_copy``.
+* **sparse** (child-sum cells only, when degrees differ): per-edge terms and ``index_add`` sums, so
+  a node with many children costs nothing to the others.
+
+Leaves (a level without incoming edges) skip the hidden matmuls altogether.
+
+Every cell's :meth:`step` takes dense children ``(n, K, size)`` per state component, which is also
+what the ``torch.nn``-style :meth:`TreeCell.forward` takes; a zero child is exactly a missing child
+for every cell here (it adds nothing to a sum and its cell state is zero).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import RecurrentCell, State
+from .srn import NONLINEARITIES
+
+
+# -- layouts ----------------------------------------------------------------------------------
+
+def _uniform_degree(index: Tensor, slot: Tensor, num_nodes: int) -> int | None:
+    """``k`` if the edges are exactly ``k`` children for each of ``num_nodes`` parents, listed
+    parent-major in slot order (so the edge states ``view`` as ``(n, k, size)``); else ``None``."""
+    e = index.numel()
+    if e == 0 or num_nodes == 0 or e % num_nodes:
+        return None
+    k = e // num_nodes
+    pos = index * k + slot
+    if torch.equal(pos, torch.arange(e, device=index.device)):
+        return k
+    return None
+
+
+def dense_children(states: Tensor, index: Tensor, slot: Tensor, num_nodes: int,
+                   width: int) -> Tensor:
+    """Edge states ``(e, size)`` as ``(num_nodes, width, size)``, child ``slot`` of node ``index``
+    at ``[index, slot]`` and zeros where a node has fewer than ``width`` children.
+
+    Raises:
+        ValueError: some ``slot >= width`` (a node has more than ``width`` children).
+    """
+    e, size = states.shape
+    if e and int(slot.max()) >= width:
+        raise ValueError(f"a node has {int(slot.max()) + 1} children, expected at most {width}")
+    if e == num_nodes * width and _uniform_degree(index, slot, num_nodes) == width:
+        return states.view(num_nodes, width, size)
+    flat = states.new_zeros(num_nodes * width, size).index_copy(0, index * width + slot, states)
+    return flat.view(num_nodes, width, size)
+
+
+def _check_dense(cell: "TreeCell", children: State, n: int) -> int:
+    """Number of child positions K of dense children ``(n, K, size)``; checks their shapes."""
+    if len(children) != len(cell.state_sizes):
+        raise ValueError(f"{type(cell).__name__}: expected {len(cell.state_sizes)} state "
+                         f"component(s) for the children, got {len(children)}")
+    k = children[0].size(1) if children[0].dim() == 3 else -1
+    for s, size in zip(children, cell.state_sizes):
+        if s.dim() != 3 or s.size(0) != n or s.size(1) != k or s.size(2) != size:
+            raise ValueError(f"{type(cell).__name__}: children must have shape (n, K, {size}) "
+                             f"with n={n} nodes, got {tuple(s.shape)}")
+    if cell.arity is not None and k > cell.arity:
+        raise ValueError(f"{type(cell).__name__}: got {k} children per node, expected at most "
+                         f"arity={cell.arity}")
+    return k
+
+
+def _bias_sum(cell) -> Tensor | None:
+    return cell.bias_ih + cell.bias_hh if cell.bias_ih is not None else None
+
+
+# -- the shared base ------------------------------------------------------------------------------
+
+class TreeCell(RecurrentCell):
+    """Base of the tree cells: children arrive one by one (``combine``) or dense (``step``).
+
+    Subclasses set ``arity`` (``None``: any number of children) and define ``state_sizes``,
+    :meth:`project`, :meth:`leaf` (the step of a node without children) and :meth:`step`.
+    """
+
+    arity: int | None = None
+
+    def leaf(self, xw: Tensor) -> State:
+        """The state of nodes without children: projected inputs (n, G) -> state."""
+        raise NotImplementedError
+
+    def step(self, xw: Tensor, children: State) -> State:
+        """One step: projected inputs (n, G) and dense children, per component (n, K, size) with
+        zeros for missing children -> the nodes' states (n, size)."""
+        raise NotImplementedError
+
+    def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
+                num_nodes: int) -> State:
+        if index.numel() == 0:
+            return self.leaf(xw)
+        width = self.arity if self.arity is not None else int(slot.max()) + 1
+        if self.arity is not None and int(slot.max()) >= self.arity:
+            raise ValueError(f"{type(self).__name__}(arity={self.arity}): a node has "
+                             f"{int(slot.max()) + 1} children, expected at most {self.arity}")
+        return self.step(xw, tuple(dense_children(s, index, slot, num_nodes, width)
+                                   for s in children))
+
+    def forward(self, input: Tensor, children: State | Tensor | None = None):
+        """One step for B nodes, as the ``torch.nn`` cells.
+
+        Args:
+            input: (B, I) or (I,) node inputs (zeros for a node without a word).
+            children: ``None`` for leaves, else per state component (B, K, size) (or (K, size)
+                unbatched), child k of node b at ``[b, k]``, zeros for missing children.
+
+        Returns:
+            The state: ``h`` (B, H), or ``(h, c)`` for the LSTM cells.
+        """
+        if input.dim() not in (1, 2) or input.size(-1) != self.input_size:
+            raise ValueError(f"{type(self).__name__}: expected input of shape (B, "
+                             f"{self.input_size}) or ({self.input_size},), got "
+                             f"{tuple(input.shape)}")
+        unbatched = input.dim() == 1
+        x = input.unsqueeze(0) if unbatched else input
+        xw = self.project(x)
+        if children is None:
+            out = self.leaf(xw)
+        else:
+            kids = (children,) if isinstance(children, Tensor) else tuple(children)
+            if unbatched:
+                kids = tuple(s.unsqueeze(0) for s in kids)
+            _check_dense(self, kids, x.size(0))
+            out = self.step(xw, kids)
+        if unbatched:
+            out = tuple(s.squeeze(0) for s in out)
+        return out[0] if len(out) == 1 else out
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.arity is not None:
+            s += f", arity={self.arity}"
+        if not self.bias:
+            s += ", bias=False"
+        return s
+
+
+# -- recursive neural network ---------------------------------------------------------------------
+
+class RecursiveNetCell(TreeCell):
+    r"""Composition function of a recursive neural network (Socher et al.), with a word term.
+
+    .. math::
+        h_j = f\big(W_{ih} x_j + b_{ih} + W_{hh} [h_{j1}; h_{j2}; \dots; h_{jN}] + b_{hh}\big)
+
+    with :math:`[h_{j1}; \dots; h_{jN}]` the node's children in order, concatenated (missing children
+    as zeros) and :math:`f` = tanh. For a binary node without a word this is Socher et al.'s
+    :math:`p = f(W [c_1; c_2] + b)`; a leaf is :math:`f(W_{ih} x_j + b)`, its word's projection.
+    With ``arity=1`` it is the Elman cell (:class:`~graphrnn.cells.SRNCell`).
+
+    Socher, Lin, Ng & Manning, "Parsing Natural Scenes and Natural Language with Recursive Neural
+    Networks", ICML 2011; Socher et al., "Recursive Deep Models for Semantic Compositionality Over a
+    Sentiment Treebank", EMNLP 2013 (the "RNN" model there).
+
+    Args:
+        input_size: I. hidden_size: H.
+        arity: N, the most children a node may have. Default: 2.
+        bias: whether there are ``bias_ih``, ``bias_hh``. Default: ``True``.
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+
+    Parameters: ``weight_ih`` (H, I), ``weight_hh`` (H, N*H) (columns ``k*H:(k+1)*H`` act on child
+    k), ``bias_ih``, ``bias_hh`` (H). State: ``(h,)``, h (n, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, arity: int = 2, bias: bool = True,
+                 nonlinearity: str = "tanh"):
+        super().__init__(input_size, hidden_size, bias)
+        if arity < 1:
+            raise ValueError(f"arity must be >= 1, got {arity}")
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.arity, self.nonlinearity = arity, nonlinearity
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, arity * hidden_size))
+        self.register_parameter("bias_ih", nn.Parameter(torch.empty(hidden_size)) if bias else None)
+        self.register_parameter("bias_hh", nn.Parameter(torch.empty(hidden_size)) if bias else None)
+        self.reset_parameters()
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size,)
+
+    def project(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight_ih, _bias_sum(self))
+
+    def leaf(self, xw: Tensor) -> State:
+        return (NONLINEARITIES[self.nonlinearity](xw),)
+
+    def step(self, xw: Tensor, children: State) -> State:
+        h = children[0]
+        n, k, size = h.shape
+        weight = self.weight_hh if k == self.arity else self.weight_hh[:, :k * size]
+        return (NONLINEARITIES[self.nonlinearity](torch.addmm(xw, h.reshape(n, k * size),
+                                                              weight.t())),)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
+
+
+# -- Tree-LSTMs -----------------------------------------------------------------------------------
+
+class ChildSumTreeLSTMCell(TreeCell):
+    r"""Child-Sum Tree-LSTM cell (Tai, Socher & Manning 2015, eqs. 2-8), any number of children.
+
+    For node :math:`j` with children :math:`C(j)`:
+
+    .. math::
+        \tilde h_j &= \textstyle\sum_{k \in C(j)} h_k \\
+        i_j &= \sigma(W^{(i)} x_j + U^{(i)} \tilde h_j + b^{(i)}) \\
+        f_{jk} &= \sigma(W^{(f)} x_j + U^{(f)} h_k + b^{(f)}) \quad \text{one per child } k \\
+        o_j &= \sigma(W^{(o)} x_j + U^{(o)} \tilde h_j + b^{(o)}) \\
+        u_j &= \tanh(W^{(u)} x_j + U^{(u)} \tilde h_j + b^{(u)}) \\
+        c_j &= i_j \odot u_j + \textstyle\sum_{k \in C(j)} f_{jk} \odot c_k \\
+        h_j &= o_j \odot \tanh(c_j)
+
+    The :math:`W^{(f)} x_j` term is in every forget gate. A leaf has :math:`\tilde h_j = 0` and no
+    forget term; a node without a word has :math:`x_j = 0`. On a tree where every node has one child
+    this is exactly :class:`torch.nn.LSTM` run from the deepest node up.
+
+    Tai, Socher & Manning, "Improved Semantic Representations From Tree-Structured Long Short-Term
+    Memory Networks", ACL 2015, https://arxiv.org/abs/1503.00075.
+
+    Args:
+        input_size: I. hidden_size: H. bias: whether there are biases. Default: ``True``.
+
+    Parameters, named and laid out as ``torch.nn.LSTMCell`` (gate order i, f, g=u, o), so its
+    ``state_dict`` loads into ``torch.nn.LSTMCell`` and back: ``weight_ih`` (4H, I) = [W^(i); W^(f);
+    W^(u); W^(o)], ``weight_hh`` (4H, H) = [U^(i); U^(f); U^(u); U^(o)], ``bias_ih``, ``bias_hh``
+    (4H), whose sum is b. State: ``(h, c)``, each (n, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__(input_size, hidden_size, bias)
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+        self.register_parameter("bias_ih", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.register_parameter("bias_hh", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.reset_parameters()
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size, self.hidden_size)
+
+    def project(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight_ih, _bias_sum(self))
+
+    def leaf(self, xw: Tensor) -> State:
+        i, _, g, o = xw.chunk(4, 1)
+        c = torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def _finish(self, gates: Tensor, fc: Tensor) -> State:
+        # gates (n, 4H) with U h~ added (its forget block is unused); fc (n, H) = sum_k f_jk c_k
+        i, _, g, o = gates.chunk(4, 1)
+        c = torch.addcmul(fc, torch.sigmoid(i), torch.tanh(g))
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def step(self, xw: Tensor, children: State) -> State:
+        h, c = children                                   # (n, K, H) each
+        size = self.hidden_size
+        gates = torch.addmm(xw, h.sum(1), self.weight_hh.t())
+        u_f = self.weight_hh[size:2 * size]
+        f = torch.sigmoid(xw.chunk(4, 1)[1].unsqueeze(1) + h @ u_f.t())   # (n, K, H)
+        return self._finish(gates, (f * c).sum(1))
+
+    def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
+                num_nodes: int) -> State:
+        if index.numel() == 0:
+            return self.leaf(xw)
+        k = _uniform_degree(index, slot, num_nodes)
+        if k is not None:                                 # every node has k children: a view
+            return self.step(xw, tuple(s.view(num_nodes, k, -1) for s in children))
+        h, c = children                                   # (e, H): one row per child
+        size = self.hidden_size
+        h_sum = h.new_zeros(num_nodes, size).index_add(0, index, h)
+        gates = torch.addmm(xw, h_sum, self.weight_hh.t())
+        f = torch.sigmoid(torch.addmm(xw[:, size:2 * size].index_select(0, index), h,
+                                      self.weight_hh[size:2 * size].t()))
+        fc = c.new_zeros(num_nodes, size).index_add(0, index, f * c)
+        return self._finish(gates, fc)
+
+
+class NaryTreeLSTMCell(TreeCell):
+    r"""N-ary Tree-LSTM cell (Tai, Socher & Manning 2015, eqs. 9-14): at most N ordered children,
+    one weight matrix per child position.
+
+    For node :math:`j` with children :math:`h_{j1}, \dots, h_{jN}` (missing ones are zeros):
+
+    .. math::
+        i_j &= \sigma\big(W^{(i)} x_j + \textstyle\sum_{l=1}^N U^{(i)}_l h_{jl} + b^{(i)}\big) \\
+        f_{jk} &= \sigma\big(W^{(f)} x_j + \textstyle\sum_{l=1}^N U^{(f)}_{kl} h_{jl} + b^{(f)}\big)
+            \quad k = 1, \dots, N \\
+        o_j &= \sigma\big(W^{(o)} x_j + \textstyle\sum_{l=1}^N U^{(o)}_l h_{jl} + b^{(o)}\big) \\
+        u_j &= \tanh\big(W^{(u)} x_j + \textstyle\sum_{l=1}^N U^{(u)}_l h_{jl} + b^{(u)}\big) \\
+        c_j &= i_j \odot u_j + \textstyle\sum_{l=1}^N f_{jl} \odot c_{jl} \\
+        h_j &= o_j \odot \tanh(c_j)
+
+    Every forget gate :math:`f_{jk}` has the :math:`W^{(f)} x_j` term and its own row of
+    :math:`U^{(f)}_{kl}` blocks, so it sees all siblings. A node with more than N children is an
+    error. With N = 1 this is :class:`torch.nn.LSTMCell`.
+
+    Tai, Socher & Manning, "Improved Semantic Representations From Tree-Structured Long Short-Term
+    Memory Networks", ACL 2015, https://arxiv.org/abs/1503.00075.
+
+    Args:
+        input_size: I. hidden_size: H.
+        arity: N. Default: 2 (binary constituency trees).
+        bias: whether there are biases. Default: ``True``.
+
+    Parameters: ``weight_ih`` (4H, I) = [W^(i); W^(f); W^(u); W^(o)] (torch's gate order i, f, g, o);
+    ``weight_hh`` ((3+N)H, N H), rows [U^(i); U^(f)_1; ...; U^(f)_N; U^(u); U^(o)], the columns
+    ``l*H:(l+1)*H`` of each row block acting on child l (so ``U^(f)_{kl}`` is rows of block
+    ``f_k``, columns of child l); ``bias_ih``, ``bias_hh`` (4H), whose sum is b.
+    State: ``(h, c)``, each (n, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, arity: int = 2, bias: bool = True):
+        super().__init__(input_size, hidden_size, bias)
+        if arity < 1:
+            raise ValueError(f"arity must be >= 1, got {arity}")
+        self.arity = arity
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty((3 + arity) * hidden_size, arity * hidden_size))
+        self.register_parameter("bias_ih", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.register_parameter("bias_hh", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.reset_parameters()
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size, self.hidden_size)
+
+    def project(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight_ih, _bias_sum(self))
+
+    leaf = ChildSumTreeLSTMCell.leaf
+
+    def step(self, xw: Tensor, children: State) -> State:
+        h, c = children                                   # (n, K, H), K <= N
+        n, k, size = h.shape
+        num = self.arity
+        if k < num:                                       # missing trailing children: zeros
+            h, c = (F.pad(s, (0, 0, 0, num - k)) for s in (h, c))
+        gh = h.reshape(n, num * size) @ self.weight_hh.t()  # (n, (3+N) H)
+        # split (not slicing) so that backward joins the gate gradients with one cat instead of
+        # zero-filling a full (n, (3+N) H) tensor per slice
+        xi, xf, xg, xo = xw.chunk(4, 1)
+        hi, hf, hg, ho = gh.split([size, num * size, size, size], 1)
+        i = torch.sigmoid(xi + hi)
+        f = torch.sigmoid(xf.unsqueeze(1) + hf.view(n, num, size))
+        g = torch.tanh(xg + hg)
+        o = torch.sigmoid(xo + ho)
+        c = torch.addcmul((f * c).sum(1), i, g)
+        return o * torch.tanh(c), c
+
+
+# -- Tree-GRU -------------------------------------------------------------------------------------
+
+class TreeGRUCell(TreeCell):
+    r"""Child-sum Tree-GRU: a GRU whose reset gate, like the Tree-LSTM's forget gate, is one per
+    child, and whose update gate interpolates between the new content and the children's sum.
+
+    .. math::
+        \tilde h_j &= \textstyle\sum_{k \in C(j)} h_k \\
+        r_{jk} &= \sigma(W_{ir} x_j + b_{ir} + W_{hr} h_k + b_{hr}) \quad \text{one per child } k \\
+        z_j &= \sigma(W_{iz} x_j + b_{iz} + W_{hz} \tilde h_j + b_{hz}) \\
+        n_j &= \tanh\big(W_{in} x_j + b_{in} + W_{hn} \textstyle\sum_{k} r_{jk} \odot h_k + b_{hn}\big) \\
+        h_j &= (1 - z_j) \odot n_j + z_j \odot \tilde h_j
+
+    It is the child-sum construction of Tai et al. (2015) applied to the GRU of Cho et al. (2014)
+    (reset gate before the hidden matmul); a Tree-GRU of this kind is used for sentiment by
+    Kokkinos & Potamianos, "Structural Attention Neural Networks for improved sentiment analysis",
+    EACL 2017. With one child per node it is :class:`~graphrnn.cells.GRUCell` with
+    ``reset_after=False``, and its ``state_dict`` loads there.
+
+    Args:
+        input_size: I. hidden_size: H. bias: whether there are biases. Default: ``True``.
+
+    Parameters as ``torch.nn.GRUCell`` (gate order r, z, n): ``weight_ih`` (3H, I), ``weight_hh``
+    (3H, H), ``bias_ih``, ``bias_hh`` (3H). State: ``(h,)``, h (n, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__(input_size, hidden_size, bias)
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
+        self.register_parameter("bias_ih", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
+        self.register_parameter("bias_hh", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
+        self.reset_parameters()
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size,)
+
+    def project(self, x: Tensor) -> Tensor:
+        # with the reset gate before the matmul every bias is additive: fold both in
+        return F.linear(x, self.weight_ih, _bias_sum(self))
+
+    def leaf(self, xw: Tensor) -> State:
+        _, z, n = xw.chunk(3, 1)
+        n = torch.tanh(n)
+        return (n - torch.sigmoid(z) * n,)
+
+    def _finish(self, xw: Tensor, h_sum: Tensor, rh: Tensor) -> State:
+        size = self.hidden_size
+        z = torch.sigmoid(torch.addmm(xw[:, size:2 * size], h_sum,
+                                      self.weight_hh[size:2 * size].t()))
+        n = torch.tanh(torch.addmm(xw[:, 2 * size:], rh, self.weight_hh[2 * size:].t()))
+        return (torch.addcmul(n, z, h_sum - n),)
+
+    def step(self, xw: Tensor, children: State) -> State:
+        h = children[0]                                   # (n, K, H)
+        size = self.hidden_size
+        r = torch.sigmoid(xw[:, :size].unsqueeze(1) + h @ self.weight_hh[:size].t())
+        return self._finish(xw, h.sum(1), (r * h).sum(1))
+
+    def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
+                num_nodes: int) -> State:
+        if index.numel() == 0:
+            return self.leaf(xw)
+        k = _uniform_degree(index, slot, num_nodes)
+        if k is not None:
+            return self.step(xw, (children[0].view(num_nodes, k, -1),))
+        h = children[0]
+        size = self.hidden_size
+        r = torch.sigmoid(torch.addmm(xw[:, :size].index_select(0, index), h,
+                                      self.weight_hh[:size].t()))
+        h_sum = h.new_zeros(num_nodes, size).index_add(0, index, h)
+        rh = h.new_zeros(num_nodes, size).index_add(0, index, r * h)
+        return self._finish(xw, h_sum, rh)
+
+
+__all__ = ["TreeCell", "RecursiveNetCell", "ChildSumTreeLSTMCell", "NaryTreeLSTMCell",
+           "TreeGRUCell", "dense_children"]

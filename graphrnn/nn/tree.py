@@ -1,0 +1,207 @@
+"""Tree-structured recurrent networks over PyG trees: :class:`TreeLSTM`, :class:`TreeGRU` and
+:class:`RecursiveNet`.
+
+The modules are drivers in the ``torch.nn`` sense: they own a cell from :mod:`graphrnn.cells.tree`
+(``module.cell``) and run it over a ``Data``/``Batch`` of trees with edges ``child -> parent``
+(:func:`graphrnn.structures.tree_graph`), leaves first, one level (node height) at a time. The
+schedule comes from :func:`graphrnn.schedule.schedule_of` (computed once per batch and cached on
+it; with :class:`~graphrnn.schedule.AddLevels` in the data pipeline, a batch needs only two sorts).
+
+Every module returns the state of every node and the state of the roots:
+
+    output, (h_n, c_n) = TreeLSTM(300, 150)(batch, x)    # output (N, H); h_n, c_n (R, H)
+    output, h_n = RecursiveNet(300, 150)(batch, x)
+
+A root is a node without a parent; in a batch of trees made by ``tree_graph`` (root = node 0 of each
+tree) the roots are in graph order, one per tree.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..cells.base import State
+from ..cells.tree import (ChildSumTreeLSTMCell, NaryTreeLSTMCell, RecursiveNetCell, TreeCell,
+                          TreeGRUCell)
+from ..engine import propagate
+from ..schedule import Schedule, schedule_of
+
+TREE_LSTM_VARIANTS = ("child_sum", "nary")
+
+
+def tree_roots(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Ids of the nodes without a parent (no outgoing ``child -> parent`` edge), ascending."""
+    is_root = torch.ones(num_nodes, dtype=torch.bool, device=edge_index.device)
+    is_root[edge_index[0]] = False
+    return is_root.nonzero().flatten()
+
+
+class TreeRNNBase(nn.Module):
+    """The driver shared by the tree modules: schedule, hoisted projection, level loop, roots.
+
+    Args:
+        cell: a :class:`~graphrnn.cells.tree.TreeCell`.
+    """
+
+    def __init__(self, cell: TreeCell):
+        super().__init__()
+        self.cell = cell
+
+    @property
+    def input_size(self) -> int:
+        return self.cell.input_size
+
+    @property
+    def hidden_size(self) -> int:
+        return self.cell.hidden_size
+
+    def _check_arity(self, schedule: Schedule) -> None:
+        arity = self.cell.arity
+        if arity is None or schedule.edge_slot.numel() == 0:
+            return
+        most, at = schedule.edge_slot.max(0)
+        if int(most) >= arity:
+            node = int(schedule.order[schedule.edge_dst[at]])
+            count = int((schedule.edge_dst == schedule.edge_dst[at]).sum())
+            raise ValueError(f"{type(self).__name__}: node {node} has {count} children, expected "
+                             f"at most arity={arity}; use a larger arity, binarize the trees, or "
+                             f"the child-sum variant")
+
+    def states(self, data, x: Tensor | None = None, has_input: Tensor | None = None) -> State:
+        """The state of every node, per component (N, size), in node order.
+
+        Args:
+            data: a PyG ``Data``/``Batch`` of trees, edges ``child -> parent`` (``edge_index``,
+                ``num_nodes``).
+            x: (N, I) node inputs, zeros for nodes without a word. Default: ``data.x``.
+            has_input: optional (N,) bool mask of the nodes with an input; the other nodes are
+                taken as x = 0 (their rows of ``x`` are ignored) and their input projection is
+                not computed, which saves the matmul over internal nodes of a parse tree.
+        """
+        if x is None:
+            x = getattr(data, "x", None)
+            if x is None:
+                raise ValueError(f"{type(self).__name__}: pass x, or give data an 'x' attribute "
+                                 f"of shape (N, {self.input_size})")
+        num_nodes = data.num_nodes
+        if x.dim() != 2 or x.size(0) != num_nodes or x.size(1) != self.input_size:
+            raise ValueError(f"{type(self).__name__}: x must have shape ({num_nodes}, "
+                             f"{self.input_size}) (one row per node), got {tuple(x.shape)}")
+        schedule = schedule_of(data)
+        if schedule.order.device != x.device:
+            schedule = schedule.to(x.device)
+        self._check_arity(schedule)
+        if has_input is None:
+            xw = self.cell.project(x)
+        else:
+            if has_input.shape != (num_nodes,) or has_input.dtype != torch.bool:
+                raise ValueError(f"{type(self).__name__}: has_input must be a bool tensor of "
+                                 f"shape ({num_nodes},), got {has_input.dtype} "
+                                 f"{tuple(has_input.shape)}")
+            rows = has_input.nonzero().flatten()
+            base = self.cell.project(x.new_zeros(1, self.input_size))      # (1, G): the bias
+            xw = base.expand(num_nodes, -1).index_copy(
+                0, rows, self.cell.project(x.index_select(0, rows)))
+        return propagate(self.cell, xw, schedule, projected=True)
+
+    def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None):
+        """Run the cell over the trees of ``data`` (see :meth:`states` for the arguments).
+
+        Returns:
+            ``(output, h_n)`` with output (N, H) every node's h and h_n (R, H) the roots' h; for
+            an LSTM ``(output, (h_n, c_n))``.
+        """
+        states = self.states(data, x, has_input)
+        roots = tree_roots(data.edge_index.to(states[0].device), data.num_nodes)
+        final = tuple(s.index_select(0, roots) for s in states)
+        return states[0], (final[0] if len(final) == 1 else final)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class TreeLSTM(TreeRNNBase):
+    r"""Tree-LSTM over a batch of trees (Tai, Socher & Manning, ACL 2015).
+
+    ``variant="child_sum"`` sums the children (any number, order ignored;
+    :class:`~graphrnn.cells.tree.ChildSumTreeLSTMCell`, suited to dependency trees);
+    ``variant="nary"`` gives each of at most ``arity`` ordered children its own weights
+    (:class:`~graphrnn.cells.tree.NaryTreeLSTMCell`, suited to binarised constituency trees).
+    Both have one forget gate per child, with the :math:`W^{(f)} x_j` term.
+
+    Args:
+        input_size: I. hidden_size: H.
+        variant: ``"child_sum"`` (default) or ``"nary"``.
+        arity: N for ``"nary"``. Default: 2.
+        bias: default ``True``.
+
+    Shapes: ``forward(data, x)`` with x (N, I) -> ``output`` (N, H), ``(h_n, c_n)`` (R, H) for the
+    R roots. ``states(data, x)`` -> ``(h, c)`` of every node.
+
+    Example::
+
+        >>> from nltk import Tree
+        >>> from graphrnn.structures import tree_graph
+        >>> data = tree_graph(Tree.fromstring("(S (NP I) (VP (V saw) (NP her)))"))
+        >>> output, (h_n, c_n) = TreeLSTM(8, 16, variant="nary")(data, torch.randn(5, 8))
+        >>> output.shape, h_n.shape
+        (torch.Size([5, 16]), torch.Size([1, 16]))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, variant: str = "child_sum",
+                 arity: int = 2, bias: bool = True):
+        if variant == "child_sum":
+            cell: TreeCell = ChildSumTreeLSTMCell(input_size, hidden_size, bias)
+        elif variant == "nary":
+            cell = NaryTreeLSTMCell(input_size, hidden_size, arity, bias)
+        else:
+            raise ValueError(f"TreeLSTM: variant must be one of {TREE_LSTM_VARIANTS}, got "
+                             f"{variant!r}")
+        super().__init__(cell)
+        self.variant, self.arity = variant, arity
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.variant != "child_sum":
+            s += f", variant={self.variant!r}, arity={self.arity}"
+        return s + (", bias=False" if not self.cell.bias else "")
+
+
+class TreeGRU(TreeRNNBase):
+    """Child-sum Tree-GRU over a batch of trees (:class:`~graphrnn.cells.tree.TreeGRUCell`).
+
+    Args:
+        input_size: I. hidden_size: H. bias: default ``True``.
+
+    Shapes: ``forward(data, x)`` with x (N, I) -> ``output`` (N, H), ``h_n`` (R, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__(TreeGRUCell(input_size, hidden_size, bias))
+
+    def extra_repr(self) -> str:
+        return self.cell.extra_repr()
+
+
+class RecursiveNet(TreeRNNBase):
+    r"""Recursive neural network (Socher et al. 2011, 2013):
+    :math:`h_j = f(W_{ih} x_j + b_{ih} + W_{hh} [h_{j1}; \dots; h_{jN}] + b_{hh})` over every tree
+    of a batch (:class:`~graphrnn.cells.tree.RecursiveNetCell`).
+
+    Args:
+        input_size: I. hidden_size: H.
+        arity: N, the most children a node may have. Default: 2.
+        bias: default ``True``. nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+
+    Shapes: ``forward(data, x)`` with x (N, I) -> ``output`` (N, H), ``h_n`` (R, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, arity: int = 2, bias: bool = True,
+                 nonlinearity: str = "tanh"):
+        super().__init__(RecursiveNetCell(input_size, hidden_size, arity, bias, nonlinearity))
+
+    def extra_repr(self) -> str:
+        return self.cell.extra_repr()
+
+
+__all__ = ["TreeLSTM", "TreeGRU", "RecursiveNet", "TreeRNNBase", "tree_roots"]
