@@ -20,6 +20,8 @@ BENCHMARKS = {
     "schedule": ("graphrnn.bench.schedule", "scheduling a 1,000,000-node batch on one core"),
 }
 ACTIONS = ("train", "evaluate", "generate")
+# Short names the issues and the README use for examples whose file name says more.
+ALIASES = {"sst": "sst_sentiment", "moleculenet": "esol", "chunking": "conll_chunking"}
 
 
 def examples_dir() -> Path:
@@ -27,6 +29,7 @@ def examples_dir() -> Path:
 
 
 def load_example(name: str):
+    name = ALIASES.get(name, name)
     path = examples_dir() / f"{name}.py"
     if not path.is_file():
         known = ", ".join(sorted(available_examples())) or "none found"

@@ -10,7 +10,10 @@ from .nbody import NBody
 from .poems import (FormCheck, Poem, TangPoems, check_form, filter_poems, is_well_formed,
                     read_blank_line, read_chinese_poetry, read_poems, read_title_content,
                     split_of, to_simplified)
+from .ptb import (TreeFormatError, add_levels, iter_tree_strings, normalize_tree, parse_tree,
+                  read_trees, trees_to_graphs)
 from .simulators import ChargedSystem, GravitySystem, SpringSystem, StringSystem
+from .sst import SST
 from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, detokenize, pad_sequences, tokenize
 
 __all__ = [
@@ -22,5 +25,6 @@ __all__ = [
     "StringSystem", "Poem", "TangPoems", "read_poems", "read_title_content", "read_blank_line",
     "read_chinese_poetry", "filter_poems", "check_form", "is_well_formed", "FormCheck",
     "to_simplified", "split_of", "PAD", "UNK", "BOS", "EOS", "SPECIALS", "tokenize",
-    "detokenize", "Vocab", "pad_sequences",
+    "detokenize", "Vocab", "pad_sequences", "SST", "TreeFormatError", "read_trees", "parse_tree",
+    "normalize_tree", "trees_to_graphs", "add_levels", "iter_tree_strings",
 ]

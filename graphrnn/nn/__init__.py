@@ -5,8 +5,10 @@ from .graph_network import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, Gr
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
 from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
 from .rnn import GRU, LSTM, RNN, RNNBase
+from .tree import RecursiveNet, TreeGRU, TreeLSTM, TreeRNNBase, tree_roots
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNBase", "CRF", "GraphNetwork", "GNBlock", "GNMemory",
            "InteractionNetwork", "DeepSets", "GraphIndependent", "EncodeProcessDecode", "mlp",
            "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "readout", "SumReadout",
-           "MeanReadout", "AttentionReadout", "Set2Set"]
+           "MeanReadout", "AttentionReadout", "Set2Set", "TreeLSTM", "TreeGRU", "RecursiveNet",
+           "TreeRNNBase", "tree_roots"]

@@ -1,0 +1,238 @@
+"""Benchmark: Tree-LSTM forward+backward on real SST trees, batched level schedule against per-node
+recursion one tree at a time.
+
+* **schedule**: a batch of B trees (a PyG ``Batch``), its schedule computed from the stored levels
+  (inside the timing), the input projection hoisted over the word nodes, then one
+  :func:`graphrnn.engine.propagate` level loop (leaves first) for the whole batch.
+* **recursion**: the faithful reference: Python recursion over each ``nltk.Tree``, calling the
+  *same* cell once per node (a leaf: ``cell.leaf(cell.project(x_word))``; an internal node:
+  ``cell.step(bias, stacked children)``), one tree at a time, ``backward`` per tree; the sentence's
+  word vectors are looked up in one call per tree. Its throughput does not depend on B, so one
+  figure is shown beside every B.
+
+Both compute ``sum of h over every node`` and its gradient with respect to the cell's parameters
+and the word vectors (not the vectors with ``--freeze-embeddings``); they are checked to agree
+before timing. They are timed in interleaved rounds (a slice of the reference trees, then one batch
+of every size), so both see the same load on a shared machine; medians are reported. Peak memory is
+the largest net amount of CPU memory allocated during one forward+backward step (one batch, or one
+tree for the recursion), from the allocation events that ``torch.profiler.profile(profile_memory=True)`` records
+(tensors that exist before the step, such as the parameters, are not counted).
+
+Run it with ``python -m graphrnn.bench.tree`` (or ``graphrnn bench tree``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch
+
+from graphrnn.datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
+from graphrnn.datasets.text import Vocab
+from graphrnn.nn.tree import TreeLSTM
+from graphrnn.schedule import schedule_of
+
+_CACHE = "_graphrnn_schedule_cache"
+
+
+def load_trees(root: str, split: str, count: int):
+    """The first ``count`` trees of ``root/{split}.txt``, their graphs (with levels) and a vocab."""
+    path = os.path.join(root, f"{split}.txt")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} is missing; pass --root, the folder with the SST files "
+                                f"(train.txt, dev.txt, test.txt)")
+    trees = read_trees(path)[:count]
+    vocab = tree_vocab(trees)
+    graphs = add_levels(trees_to_graphs(trees, vocab))
+    return trees, graphs, vocab
+
+
+# -- the two implementations ----------------------------------------------------------------------
+
+def recursive_forward(cell, tree, words: list[Tensor], bias: Tensor, out: list):
+    """State of ``tree``'s root by recursion, appending every node's h to ``out``; ``words`` are
+    the sentence's word vectors (1, I), consumed left to right."""
+    if len(tree) == 1 and isinstance(tree[0], str):              # a preterminal: one word
+        state = cell.leaf(cell.project(words.pop(0)))
+    else:
+        kids = [recursive_forward(cell, child, words, bias, out) for child in tree]
+        children = tuple(torch.stack([k[i] for k in kids], 1) for i in range(len(kids[0])))
+        state = cell.step(bias, children)                        # no word: W x = 0
+    out.append(state[0])
+    return state
+
+
+def recursion_forward(cell, tree, embedding: Tensor, vocab: Vocab) -> list[Tensor]:
+    """Every node's h (1, H), in post-order. The sentence's word vectors are looked up in one
+    call per tree, as tree-recursive implementations usually do."""
+    tokens = torch.tensor([vocab[w] for w in tree.leaves()])
+    words = list(embedding.index_select(0, tokens).split(1))
+    bias = cell.project(embedding.new_zeros(1, embedding.size(1)))
+    hs: list[Tensor] = []
+    recursive_forward(cell, tree, words, bias, hs)
+    return hs
+
+
+def recursion_step(cell, trees, embedding, vocab) -> None:
+    """Forward+backward of ``trees`` one at a time."""
+    for tree in trees:
+        torch.cat(recursion_forward(cell, tree, embedding, vocab)).sum().backward()
+
+
+def schedule_step(model, batch, embedding) -> None:
+    """Forward+backward of one batch with the level schedule (schedule computed inside)."""
+    batch.__dict__.pop(_CACHE, None)
+    has_word = batch.token >= 0
+    x = embedding.index_select(0, batch.token.clamp(min=0))
+    out, _ = model(batch, x, has_input=has_word)
+    out.sum().backward()
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+def peak_memory(fn) -> int:
+    """Largest net CPU memory (bytes) allocated while ``fn()`` runs, from the profiler's memory
+    events (allocations and frees in time order, summed)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    fd, path = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        prof.export_chrome_trace(path)
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+    finally:
+        os.unlink(path)
+    mem = sorted((e["ts"], e["args"]["Bytes"]) for e in events
+                 if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0)
+    total = peak = 0
+    for _, nbytes in mem:
+        total += nbytes
+        peak = max(peak, total)
+    return peak
+
+
+def check_agreement(model, trees, graphs, embedding, vocab, count: int = 8) -> float:
+    """Largest difference between the two implementations' node states on ``count`` trees."""
+    worst = 0.0
+    with torch.no_grad():
+        for tree, data in zip(trees[:count], graphs[:count]):
+            batch = Batch.from_data_list([data])
+            has_word = batch.token >= 0
+            x = embedding.index_select(0, batch.token.clamp(min=0))
+            got, _ = model(batch, x, has_input=has_word)
+            hs = recursion_forward(model.cell, tree, embedding, vocab)
+            post = _post_order(data)           # recursion appends in post-order
+            worst = max(worst, float((torch.cat(hs) - got[post]).abs().max()))
+    return worst
+
+
+def _post_order(data) -> Tensor:
+    children: dict[int, list[int]] = {}
+    for c, p in data.edge_index.t().tolist():
+        children.setdefault(p, []).append(c)
+    order, stack = [], [(0, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+            continue
+        stack.append((v, True))
+        stack.extend((c, False) for c in reversed(children.get(v, [])))
+    return torch.tensor(order)
+
+
+def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
+    """Parse ``argv``, run the benchmark, print a table and return its rows."""
+    parser = argparse.ArgumentParser(prog="graphrnn bench tree",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--root", default="/work/shared/data/sst", help="folder with the SST files")
+    parser.add_argument("--split", default="train", help="which file's trees to use")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
+    parser.add_argument("--variant", choices=["child_sum", "nary"], default="nary")
+    parser.add_argument("--input-size", type=int, default=300)
+    parser.add_argument("--hidden-size", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="interleaved rounds: one batch per size, and a slice of the "
+                             "reference trees, each (medians are reported)")
+    parser.add_argument("--reference-trees", type=int, default=80,
+                        help="trees timed one at a time for the recursion, over all rounds")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads (default: leave as is)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the profiler memory runs")
+    parser.add_argument("--freeze-embeddings", action="store_true",
+                        help="no gradient for the word vectors (drops one of the six big GEMMs)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    largest = max(args.batch_sizes)
+    count = max(largest * args.repeats, args.reference_trees)
+    trees, graphs, vocab = load_trees(args.root, args.split, count)
+    model = TreeLSTM(args.input_size, args.hidden_size, variant=args.variant)
+    embedding = torch.randn(len(vocab), args.input_size).requires_grad_(not args.freeze_embeddings)
+    diff = check_agreement(model, trees, graphs, embedding, vocab)
+    if diff > 1e-4:
+        raise RuntimeError(f"schedule and recursion differ by {diff}: the comparison is void")
+
+    ref_trees = trees[:args.reference_trees]
+    sizes = list(args.batch_sizes)
+    batches = {b: [Batch.from_data_list(graphs[i * b:(i + 1) * b]) for i in range(args.repeats)]
+               for b in sizes}
+    recursion_step(model.cell, ref_trees[:4], embedding, vocab)             # warm-up
+    for b in sizes:
+        schedule_step(model, batches[b][0], embedding)
+    # Interleaved: each round times a slice of the reference trees, then one batch of every
+    # size, so that both see the same machine load (this machine is shared); medians per round.
+    ref_rates: list[float] = []
+    rates: dict[int, list[float]] = {b: [] for b in sizes}
+    per_round = max(1, len(ref_trees) // args.repeats)
+    for r in range(args.repeats):
+        chunk = ref_trees[r * per_round:(r + 1) * per_round] or ref_trees[:per_round]
+        t0 = time.perf_counter()
+        recursion_step(model.cell, chunk, embedding, vocab)
+        ref_rates.append(len(chunk) / (time.perf_counter() - t0))
+        for b in sizes:
+            t0 = time.perf_counter()
+            schedule_step(model, batches[b][r], embedding)
+            rates[b].append(b / (time.perf_counter() - t0))
+    ref_rate = statistics.median(ref_rates)
+    ref_mem = None if args.no_memory else max(
+        peak_memory(lambda t=t: recursion_step(model.cell, [t], embedding, vocab))
+        for t in ref_trees[:8])
+
+    nodes = sum(g.num_nodes for g in graphs) / len(graphs)
+    print(f"Tree-LSTM ({args.variant}) forward+backward on SST {args.split} trees "
+          f"({nodes:.1f} nodes/tree on average), input {args.input_size}, hidden "
+          f"{args.hidden_size}, threads={torch.get_num_threads()}, median of {args.repeats} "
+          f"interleaved rounds, max |diff| {diff:.1e}")
+    print(f"{'batch':>6} {'schedule trees/s':>17} {'recursion trees/s':>18} {'speed-up':>9} "
+          f"{'schedule peak MB':>17} {'recursion peak MB':>18}")
+    rows = []
+    for size in sizes:
+        rate = statistics.median(rates[size])
+        speedup = statistics.median(a / b for a, b in zip(rates[size], ref_rates))
+        mem = None if args.no_memory else peak_memory(
+            lambda: schedule_step(model, batches[size][0], embedding))
+        row = dict(batch=size, schedule_trees_per_s=rate, recursion_trees_per_s=ref_rate,
+                   speedup=speedup, schedule_peak_mb=None if mem is None else mem / 2**20,
+                   recursion_peak_mb=None if ref_mem is None else ref_mem / 2**20)
+        rows.append(row)
+        fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+        print(f"{size:>6} {rate:>17.1f} {ref_rate:>18.1f} {speedup:>8.1f}x "
+              f"{fmt(row['schedule_peak_mb']):>17} {fmt(row['recursion_peak_mb']):>18}")
+    return rows
+
+
+if __name__ == "__main__":
+    run()
