@@ -76,7 +76,8 @@ class _LevelRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, cell: RecurrentCell, schedule: Schedule, xw: Tensor, *params: Tensor):
-        buffers = [xw.new_zeros(schedule.num_nodes, size) for size in cell.state_sizes]
+        # Every node belongs to exactly one level, which writes its rows: no zero fill needed.
+        buffers = [xw.new_empty(schedule.num_nodes, size) for size in cell.state_sizes]
         levels = []
         with torch.enable_grad():
             for start, stop, e_start, e_stop in _level_bounds(schedule):
@@ -89,7 +90,6 @@ class _LevelRecurrence(torch.autograd.Function):
                     b[start:stop] = o.detach()
                 levels.append((x_l, children, out, src))
         ctx.levels, ctx.params, ctx.schedule = levels, params, schedule
-        ctx.xw_shape = xw.shape
         return tuple(buffers)
 
     @staticmethod
@@ -98,25 +98,28 @@ class _LevelRecurrence(torch.autograd.Function):
         levels, params, schedule = ctx.levels, ctx.params, ctx.schedule
         # (N, size) gradient of each node's state; children add into it before their level runs.
         grads = [g.clone() for g in grad_states]
-        grad_xw = grads[0].new_zeros(ctx.xw_shape)
+        grad_xw_levels = []  # per level, last level first; concatenated once at the end
         grad_params = [None] * len(params)
         trainable = [i for i, p in enumerate(params) if p.requires_grad]
         for (x_l, children, out, src), (start, stop, _, _) in zip(reversed(levels),
                                                                   reversed(list(_level_bounds(schedule)))):
             pairs = [(o, g[start:stop]) for o, g in zip(out, grads) if o.requires_grad]
-            if not pairs:
-                continue
-            inputs = (x_l, *children, *(params[i] for i in trainable))
-            found = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
-                                        allow_unused=True, retain_graph=True)
-            if found[0] is not None:
-                grad_xw[start:stop] = found[0]
+            found = torch.autograd.grad(
+                [o for o, _ in pairs], (x_l, *children, *(params[i] for i in trainable)),
+                [g for _, g in pairs], allow_unused=True, retain_graph=True) if pairs else ()
+            g_x = found[0] if found else None
+            grad_xw_levels.append(g_x if g_x is not None else x_l.new_zeros(x_l.shape))
             for k, g_child in enumerate(found[1:1 + len(children)]):
                 if g_child is not None and g_child.numel():
                     grads[k].index_add_(0, src, g_child)
             for i, g_param in zip(trainable, found[1 + len(children):]):
-                if g_param is not None:
-                    grad_params[i] = g_param if grad_params[i] is None else grad_params[i] + g_param
+                if g_param is None:
+                    continue
+                if grad_params[i] is None:
+                    grad_params[i] = g_param  # a fresh tensor from autograd.grad: ours to add into
+                else:
+                    grad_params[i].add_(g_param)
+        grad_xw = torch.cat(grad_xw_levels[::-1]) if grad_xw_levels else None
         return (None, None, grad_xw, *grad_params)
 
 
