@@ -79,6 +79,10 @@ def _check_dense(cell: "TreeCell", children: State, n: int) -> int:
     return k
 
 
+def _bias(size: int, bias: bool) -> nn.Parameter | None:
+    return nn.Parameter(torch.empty(size)) if bias else None
+
+
 def _bias_sum(cell) -> Tensor | None:
     return cell.bias_ih + cell.bias_hh if cell.bias_ih is not None else None
 
@@ -161,8 +165,8 @@ class RecursiveNetCell(TreeCell):
     .. math::
         h_j = f\big(W_{ih} x_j + b_{ih} + W_{hh} [h_{j1}; h_{j2}; \dots; h_{jN}] + b_{hh}\big)
 
-    with :math:`[h_{j1}; \dots; h_{jN}]` the node's children in order, concatenated (missing children
-    as zeros) and :math:`f` = tanh. For a binary node without a word this is Socher et al.'s
+    with :math:`[h_{j1}; \dots; h_{jN}]` the node's children in order, concatenated (missing
+    children as zeros) and :math:`f` = tanh. For a binary node without a word this is Socher et al.'s
     :math:`p = f(W [c_1; c_2] + b)`; a leaf is :math:`f(W_{ih} x_j + b)`, its word's projection.
     With ``arity=1`` it is the Elman cell (:class:`~graphrnn.cells.SRNCell`).
 
@@ -252,8 +256,8 @@ class ChildSumTreeLSTMCell(TreeCell):
         super().__init__(input_size, hidden_size, bias)
         self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.register_parameter("bias_ih", _bias(4 * hidden_size, bias))
+        self.register_parameter("bias_hh", _bias(4 * hidden_size, bias))
         self.reset_parameters()
 
     @property
@@ -326,8 +330,8 @@ class NaryTreeLSTMCell(TreeCell):
         arity: N. Default: 2 (binary constituency trees).
         bias: whether there are biases. Default: ``True``.
 
-    Parameters: ``weight_ih`` (4H, I) = [W^(i); W^(f); W^(u); W^(o)] (torch's gate order i, f, g, o);
-    ``weight_hh`` ((3+N)H, N H), rows [U^(i); U^(f)_1; ...; U^(f)_N; U^(u); U^(o)], the columns
+    Parameters: ``weight_ih`` (4H, I) = [W^(i); W^(f); W^(u); W^(o)] (torch's gate order
+    i, f, g, o); ``weight_hh`` ((3+N)H, N H), rows [U^(i); U^(f)_1; ...; U^(f)_N; U^(u); U^(o)], the columns
     ``l*H:(l+1)*H`` of each row block acting on child l (so ``U^(f)_{kl}`` is rows of block
     ``f_k``, columns of child l); ``bias_ih``, ``bias_hh`` (4H), whose sum is b.
     State: ``(h, c)``, each (n, H).
@@ -340,8 +344,8 @@ class NaryTreeLSTMCell(TreeCell):
         self.arity = arity
         self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty((3 + arity) * hidden_size, arity * hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(4 * hidden_size)) if bias else None)
+        self.register_parameter("bias_ih", _bias(4 * hidden_size, bias))
+        self.register_parameter("bias_hh", _bias(4 * hidden_size, bias))
         self.reset_parameters()
 
     @property
@@ -382,7 +386,8 @@ class TreeGRUCell(TreeCell):
         \tilde h_j &= \textstyle\sum_{k \in C(j)} h_k \\
         r_{jk} &= \sigma(W_{ir} x_j + b_{ir} + W_{hr} h_k + b_{hr}) \quad \text{one per child } k \\
         z_j &= \sigma(W_{iz} x_j + b_{iz} + W_{hz} \tilde h_j + b_{hz}) \\
-        n_j &= \tanh\big(W_{in} x_j + b_{in} + W_{hn} \textstyle\sum_{k} r_{jk} \odot h_k + b_{hn}\big) \\
+        n_j &= \tanh\big(W_{in} x_j + b_{in}
+               + W_{hn} \textstyle\sum_{k} r_{jk} \odot h_k + b_{hn}\big) \\
         h_j &= (1 - z_j) \odot n_j + z_j \odot \tilde h_j
 
     It is the child-sum construction of Tai et al. (2015) applied to the GRU of Cho et al. (2014)
@@ -402,8 +407,8 @@ class TreeGRUCell(TreeCell):
         super().__init__(input_size, hidden_size, bias)
         self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
+        self.register_parameter("bias_ih", _bias(3 * hidden_size, bias))
+        self.register_parameter("bias_hh", _bias(3 * hidden_size, bias))
         self.reset_parameters()
 
     @property

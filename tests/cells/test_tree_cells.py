@@ -13,6 +13,16 @@ from graphrnn.structures import tree_graph
 sig, tanh = torch.sigmoid, torch.tanh
 
 
+@pytest.fixture
+def single_thread():
+    """Tiny float64 GEMMs with 2 BLAS threads on a busy machine can take ~10 ms each (threads
+    spin-waiting for a core); gradcheck makes thousands of them."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def schedule(data):
     return topological_schedule(data.edge_index, data.num_nodes)
 
@@ -235,7 +245,7 @@ def test_tree_gru_equations_with_two_children():
 
 @pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTMCell(2, 3), lambda: NaryTreeLSTMCell(2, 3, 3),
                                   lambda: TreeGRUCell(2, 3), lambda: RecursiveNetCell(2, 3, 3)])
-def test_gradcheck_float64(make):
+def test_gradcheck_float64(make, single_thread):
     torch.manual_seed(9)
     cell = make().double()
     data = tree_graph(Tree.fromstring("(S (A (x p) (y q) (z r)) (B (C s)) (t u))"))

@@ -1,0 +1,380 @@
+r"""Molecular property prediction: a message-passing network over atoms and bonds, read out per
+molecule (Gilmer et al. 2017, `arXiv:1704.01212 <https://arxiv.org/abs/1704.01212>`_).
+
+:class:`MoleculeModel` is encoder -> core -> readout -> head:
+
+.. math::
+    h^0_v = \mathrm{ReLU}(W x_v + b), \qquad
+    h^T = \mathrm{core}(h^0, E, e), \qquad
+    r_G = R(\{h^T_v : v \in G\}), \qquad \hat y_G = \mathrm{MLP}(r_G)
+
+with the core either the MPNN of Gilmer et al. (``core="mpnn"``: ``T`` rounds of edge-network
+messages :math:`m_v = \sum_{u \to v} A(e_{uv}) h_u` and a GRU update, shared weights; see
+:class:`~graphrnn.nn.GatedMessagePassing`) or ``T`` residual graph-network blocks
+(``core="gn"``, Battaglia et al. 2018, :class:`~graphrnn.nn.GNBlock`), and the readout ``R`` sum,
+mean, attention or Set2Set (Vinyals et al. 2016) -- or, for properties that are sums of atom
+contributions (``readout="additive"``), the head applied to every atom and summed,
+:math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`.
+
+Regression targets are standardised inside the model: the head predicts
+:math:`(y - \mu) / \sigma` with :math:`\mu, \sigma` from the training set (buffers, so checkpoints
+carry them) and ``forward`` returns :math:`\hat y` in the targets' units. (The additive readout
+predicts :math:`y / \sigma`: a per-molecule offset :math:`\mu` is not a sum over atoms.) The loss is the mean
+squared error of standardised targets (or binary cross-entropy of logits for classification);
+missing labels (NaN) are left out of loss and metrics. :func:`evaluate_molecules` scores a whole
+loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose over batches).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from graphrnn.nn.graph_network import GNBlock
+from graphrnn.nn.message_passing import EdgeNetwork, GatedMessagePassing
+from graphrnn.nn.readout import AttentionReadout, Set2Set, readout
+from graphrnn.structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
+
+__all__ = ["MoleculeModel", "UniqueEdgeNetwork", "molecule_step", "evaluate_molecules", "roc_auc",
+           "target_stats",
+           "load_molecule_dataset", "split_dataset", "MOLECULENET", "default_molecule_root"]
+
+class UniqueEdgeNetwork(EdgeNetwork):
+    r"""MPNN edge network (:class:`~graphrnn.nn.EdgeNetwork`),
+    :math:`m_{u \to v} = A(e_{uv})\, h_u + b`, computed per *distinct* edge feature row.
+
+    Bond features are one-hot and binary columns, so a batch of molecules holds only a few dozen
+    distinct rows :math:`e^{(1)}, \dots, e^{(U)}` among thousands of edges. :meth:`matrices`
+    runs the MLP on those rows only and returns ``(A [U, H, H], kind [E])``; :meth:`messages`
+    projects every node with every matrix in one matmul, ``[N, H] @ [H, U H]``, and gathers row
+    ``(sender, kind)`` for each edge -- the same messages as ``EdgeNetwork`` (which builds and
+    multiplies an ``[E, H, H]`` tensor, a slow batched matrix-vector product on CPU).
+    """
+
+    def matrices(self, edge_attr):
+        if edge_attr is None or edge_attr.dim() != 2:
+            return super().matrices(edge_attr)
+        rows, kind = torch.unique(edge_attr, dim=0, return_inverse=True)
+        return super().matrices(rows), kind                         # [U, H, H], [E]
+
+    def messages(self, matrices, h: Tensor, edge_index: Tensor) -> Tensor:
+        a, kind = matrices
+        u, hdim = a.size(0), self.channels
+        # proj[n, k, :] = A_k h_n, laid out as rows n * U + k of an [N U, H] matrix
+        proj = (h @ a.permute(2, 0, 1).reshape(hdim, u * hdim)).view(-1, hdim)
+        out = proj.index_select(0, edge_index[0] * u + kind)         # [E, H]
+        return out if self.bias is None else out + self.bias
+
+
+TASKS = ("regression", "classification")
+CORES = ("mpnn", "gn")
+READOUTS = ("sum", "mean", "attention", "set2set", "additive")
+
+
+class MoleculeModel(nn.Module):
+    r"""Encoder + message passing (MPNN or GN blocks) + readout + MLP head (module docstring).
+
+    Args:
+        num_targets: outputs per molecule (default 1).
+        node_in: atom feature width (default ``ATOM_FEATURE_DIM``, 53).
+        edge_in: bond feature width (default ``BOND_FEATURE_DIM``, 12).
+        hidden: state width :math:`H` (default 64).
+        num_steps: message-passing rounds :math:`T` (default 3).
+        core: ``"mpnn"`` (edge network + GRU, Gilmer et al.) or ``"gn"`` (residual
+            :class:`~graphrnn.nn.GNBlock` s with LayerNorm) (default ``"mpnn"``).
+        readout: ``"sum"``, ``"mean"``, ``"attention"``, ``"set2set"`` or ``"additive"`` (the
+            head on every atom, then summed; suits sums of atom contributions such as TPSA)
+            (default ``"set2set"``).
+        task: ``"regression"`` or ``"classification"`` (binary, one logit per target)
+            (default ``"regression"``).
+        dropout: dropout before each head layer (default 0).
+
+    Shapes:
+        - input: a PyG ``Batch`` with ``x [N, node_in]``, ``edge_index [2, E]``,
+          ``edge_attr [E, edge_in]``, ``batch [N]``.
+        - output: :math:`[B, \text{num\_targets}]`, targets' units (regression) or logits.
+    """
+
+    def __init__(self, num_targets: int = 1, node_in: int = ATOM_FEATURE_DIM,
+                 edge_in: int = BOND_FEATURE_DIM, hidden: int = 64, num_steps: int = 3,
+                 core: str = "mpnn", readout: str = "set2set", task: str = "regression",
+                 dropout: float = 0.0):
+        super().__init__()
+        for name, value, allowed in (("core", core, CORES), ("readout", readout, READOUTS),
+                                     ("task", task, TASKS)):
+            if value not in allowed:
+                raise ValueError(f"{name}={value!r} is not supported; expected one of {allowed}")
+        if num_targets < 1 or hidden < 1 or num_steps < 1:
+            raise ValueError(f"num_targets, hidden and num_steps must be positive, got "
+                             f"{num_targets}, {hidden}, {num_steps}")
+        self.num_targets, self.node_in, self.edge_in = num_targets, node_in, edge_in
+        self.hidden, self.num_steps, self.core_type = hidden, num_steps, core
+        self.readout_type, self.task, self.dropout = readout, task, dropout
+        self.encoder = nn.Sequential(nn.Linear(node_in, hidden), nn.ReLU())
+        if core == "mpnn":
+            self.core = GatedMessagePassing(hidden, hidden, num_steps,
+                                            message=UniqueEdgeNetwork(hidden, edge_in))
+        else:
+            self.edge_encoder = nn.Sequential(nn.Linear(edge_in, hidden), nn.ReLU())
+            self.core = nn.ModuleList([GNBlock(hidden, hidden, hidden_features=hidden,
+                                               layer_norm=True) for _ in range(num_steps)])
+        if readout == "set2set":
+            self.pool = Set2Set(hidden, processing_steps=3)
+            width = 2 * hidden
+        elif readout == "attention":
+            self.pool = AttentionReadout(hidden, gate="softmax")
+            width = hidden
+        else:
+            self.pool = None
+            width = hidden
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, hidden), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(hidden, num_targets))
+        self.register_buffer("target_mean", torch.zeros(num_targets))
+        self.register_buffer("target_std", torch.ones(num_targets))
+
+    @property
+    def config(self) -> dict:
+        """The constructor arguments, JSON-serialisable (for checkpoints)."""
+        return dict(num_targets=self.num_targets, node_in=self.node_in, edge_in=self.edge_in,
+                    hidden=self.hidden, num_steps=self.num_steps, core=self.core_type,
+                    readout=self.readout_type, task=self.task, dropout=self.dropout)
+
+    @torch.no_grad()
+    def set_target_stats(self, mean: Tensor, std: Tensor) -> None:
+        """Standardise regression targets with ``mean``, ``std`` ``[num_targets]``."""
+        mean, std = torch.as_tensor(mean).float().view(-1), torch.as_tensor(std).float().view(-1)
+        if mean.numel() != self.num_targets or std.numel() != self.num_targets:
+            raise ValueError(f"mean and std must have {self.num_targets} entries, got "
+                             f"{mean.numel()} and {std.numel()}")
+        if (std <= 0).any():
+            raise ValueError(f"std must be positive, got {std.tolist()}")
+        self.target_mean.copy_(mean)
+        self.target_std.copy_(std)
+
+    def embed(self, data) -> Tensor:
+        """One vector per molecule, ``[B, readout width]`` (per atom, ``[N, H]``, for the
+        additive readout)."""
+        for name in ("x", "edge_index", "edge_attr"):
+            if getattr(data, name, None) is None:
+                raise ValueError(f"the molecule batch has no {name!r}; expected graphs from "
+                                 "graphrnn.structures.molecule.from_smiles")
+        x, edge_index, edge_attr = data.x, data.edge_index, data.edge_attr
+        if x.dim() != 2 or x.size(1) != self.node_in:
+            raise ValueError(f"data.x must have shape [N, {self.node_in}], got {list(x.shape)}")
+        if edge_attr.dim() != 2 or edge_attr.size(1) != self.edge_in:
+            raise ValueError(f"data.edge_attr must have shape [E, {self.edge_in}], got "
+                             f"{list(edge_attr.shape)}")
+        batch = getattr(data, "batch", None)
+        num_graphs = int(getattr(data, "num_graphs", 1))
+        h = self.encoder(x)
+        if self.core_type == "mpnn":
+            h = self.core(h, edge_index, edge_attr)
+        else:
+            e = self.edge_encoder(edge_attr)
+            for block in self.core:
+                dh, de, _ = block(h, edge_index, e)
+                h, e = h + dh, e + de
+        if self.readout_type == "additive":
+            return h
+        if self.pool is None:
+            return readout(h, batch, self.readout_type, num_graphs)
+        return self.pool(h, batch, num_graphs)
+
+    def forward(self, data) -> Tensor:
+        out = self.head(self.embed(data))
+        if self.readout_type == "additive":                 # sum of per-atom contributions
+            out = readout(out, getattr(data, "batch", None), "sum",
+                          int(getattr(data, "num_graphs", 1)))
+            # scale only: a per-molecule offset (the mean) is not a sum over atoms
+            return out * self.target_std if self.task == "regression" else out
+        if self.task == "regression":
+            out = out * self.target_std + self.target_mean
+        return out
+
+    def extra_repr(self) -> str:
+        return (f"core={self.core_type!r}, readout={self.readout_type!r}, task={self.task!r}, "
+                f"num_targets={self.num_targets}")
+
+
+def _targets(model, batch) -> Tensor:
+    y = getattr(batch, "y", None)
+    if y is None:
+        raise ValueError("the molecule batch has no 'y'; expected targets [B, num_targets]")
+    if y.dim() == 1 and model.num_targets == 1:
+        y = y.unsqueeze(-1)
+    if y.dim() != 2 or y.size(1) != model.num_targets:
+        raise ValueError(f"batch.y must have shape [B, {model.num_targets}], got "
+                         f"{list(y.shape)}")
+    return y.float()
+
+
+def _loss(model: MoleculeModel, pred: Tensor, y: Tensor) -> Tensor:
+    mask = ~torch.isnan(y)
+    if not mask.any():
+        return pred.sum() * 0.0
+    y0 = torch.where(mask, y, torch.zeros_like(y))
+    if model.task == "regression":
+        err = ((pred - y0) / model.target_std) ** 2
+    else:
+        err = F.binary_cross_entropy_with_logits(pred, y0, reduction="none")
+    return err[mask].mean()
+
+
+def molecule_step(model: MoleculeModel, batch):
+    r"""Trainer step: ``(loss, metrics)`` for a PyG batch of molecules.
+
+    Regression: loss :math:`\frac1{|M|}\sum_{(g,j) \in M} ((\hat y_{gj} - y_{gj})/\sigma_j)^2`
+    over the labelled entries :math:`M`; metrics ``mae`` and ``mse`` in the targets' units.
+    Classification: binary cross-entropy of the logits; metric ``accuracy`` (threshold 0).
+    """
+    m = model.module if hasattr(model, "module") else model     # DDP-wrapped or not
+    y = _targets(m, batch)
+    pred = model(batch)
+    loss = _loss(m, pred, y)
+    mask = ~torch.isnan(y)
+    with torch.no_grad():
+        if not mask.any():
+            return loss, {}
+        if m.task == "regression":
+            err = (pred - y)[mask]
+            return loss, {"mae": err.abs().mean(), "mse": err.pow(2).mean()}
+        correct = ((pred > 0).float() == y)[mask].float()
+        return loss, {"accuracy": correct.mean()}
+
+
+def roc_auc(scores: Tensor, labels: Tensor) -> float:
+    r"""Area under the ROC curve of ``scores`` for binary ``labels`` (1-D, NaN labels dropped):
+    the Mann-Whitney statistic :math:`P(s_+ > s_-) + \frac12 P(s_+ = s_-)`, ties given their
+    average rank. ``nan`` when only one class is present."""
+    scores, labels = scores.reshape(-1).double(), labels.reshape(-1).double()
+    if scores.shape != labels.shape:
+        raise ValueError(f"scores and labels differ in size: {scores.numel()} vs {labels.numel()}")
+    keep = ~torch.isnan(labels)
+    scores, labels = scores[keep], labels[keep] > 0.5
+    n_pos = int(labels.sum())
+    n_neg = labels.numel() - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    order = torch.argsort(scores)
+    sorted_scores = scores[order]
+    ranks = torch.empty_like(scores)
+    ranks[order] = torch.arange(1, scores.numel() + 1, dtype=torch.float64)
+    # average the ranks of tied scores
+    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True,
+                                                  return_counts=True)
+    sums = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(
+        0, inverse, torch.arange(1, scores.numel() + 1, dtype=torch.float64))
+    ranks[order] = (sums / counts)[inverse]
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+@torch.no_grad()
+def evaluate_molecules(model: MoleculeModel, loader: Iterable, device=None) -> dict[str, float]:
+    """Score ``model`` on every molecule of ``loader`` at once.
+
+    Returns:
+        regression: ``loss`` (standardised MSE), ``mae``, ``rmse`` (targets' units, averaged over
+        targets for several); classification: ``loss`` (BCE), ``accuracy``, ``roc_auc`` (mean
+        over targets with both classes present).
+    """
+    m = model.module if hasattr(model, "module") else model
+    was_training = model.training
+    model.eval()
+    preds, ys = [], []
+    try:
+        for batch in loader:
+            if device is not None:
+                batch = batch.to(device)
+            preds.append(model(batch).float().cpu())
+            ys.append(_targets(m, batch).cpu())
+    finally:
+        model.train(was_training)
+    if not preds:
+        raise ValueError("evaluate_molecules: loader yielded no batches")
+    pred, y = torch.cat(preds), torch.cat(ys)
+    out = {"loss": float(_loss(_Stats(m), pred, y))}
+    mask = ~torch.isnan(y)
+    if m.task == "regression":
+        err = torch.where(mask, pred - y, torch.zeros_like(y))
+        count = mask.sum(0).clamp(min=1)
+        out["mae"] = float((err.abs().sum(0) / count).mean())
+        out["rmse"] = float((err.pow(2).sum(0) / count).sqrt().mean())
+    else:
+        correct = ((pred > 0).float() == y) & mask
+        out["accuracy"] = float(correct.sum() / mask.sum().clamp(min=1))
+        aucs = [roc_auc(pred[:, j], y[:, j]) for j in range(y.size(1))]
+        aucs = [a for a in aucs if not math.isnan(a)]
+        out["roc_auc"] = sum(aucs) / len(aucs) if aucs else math.nan
+    return out
+
+
+class _Stats:
+    """The task and target scale of a model, on the CPU (for losses on gathered predictions)."""
+
+    def __init__(self, model: MoleculeModel):
+        self.task = model.task
+        self.target_std = model.target_std.detach().cpu()
+
+
+def target_stats(dataset) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation ``[num_targets]`` of the labelled ``y`` of ``dataset`` (a
+    data set or ``Subset`` of molecule graphs); NaN labels are ignored."""
+    if len(dataset) == 0:
+        raise ValueError("target_stats: dataset is empty")
+    y = torch.cat([dataset[i].y.view(1, -1) for i in range(len(dataset))]).double()
+    mask = ~torch.isnan(y)
+    count = mask.sum(0).clamp(min=1)
+    y0 = torch.where(mask, y, torch.zeros_like(y))
+    mean = y0.sum(0) / count
+    var = torch.where(mask, (y0 - mean) ** 2, torch.zeros_like(y)).sum(0) / count
+    return mean.float(), var.sqrt().clamp(min=1e-6).float()
+
+
+# ------------------------------------------------------------------------------------------------
+# data sets and splits
+
+#: MoleculeNet sets an example can name: class name in graphrnn.datasets and task.
+MOLECULENET = {"esol": ("ESOL", "regression"), "freesolv": ("FreeSolv", "regression"),
+               "lipophilicity": ("Lipophilicity", "regression"),
+               "bbbp": ("BBBP", "classification")}
+
+
+def default_molecule_root() -> str:
+    """``../shared/data/molecules`` next to the source checkout if it exists (the local copy),
+    else ``data/molecules`` (downloaded there on first use)."""
+    local = Path(__file__).resolve().parents[3] / "shared" / "data" / "molecules"
+    return str(local) if local.is_dir() else "data/molecules"
+
+
+def load_molecule_dataset(name: str, root: Optional[str] = None):
+    """``"tpsa"`` or a MoleculeNet name (``MOLECULENET``); returns ``(dataset, task)``."""
+    import graphrnn.datasets as D
+    import warnings
+    name = name.lower()
+    if name == "tpsa":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")    # rdkit rejects a few of its own SMILES; listed
+            return D.TPSA(), "regression"
+    if name not in MOLECULENET:
+        raise ValueError(f"dataset {name!r} is not known; expected 'tpsa' or one of "
+                         f"{sorted(MOLECULENET)}")
+    cls, task = MOLECULENET[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(D, cls)(root or default_molecule_root()), task
+
+
+def split_dataset(dataset, split: str = "random", seed: int = 0,
+                  fractions: Sequence[float] = (0.8, 0.1, 0.1)):
+    """``[train, val, test]`` subsets: ``"random"`` (shuffled with ``seed``) or ``"scaffold"``
+    (Bemis-Murcko, deterministic)."""
+    from graphrnn.datasets.molecules import random_split, scaffold_split
+    if split == "random":
+        return random_split(dataset, fractions, seed=seed)
+    if split == "scaffold":
+        return scaffold_split(dataset, fractions)
+    raise ValueError(f"split={split!r} is not supported; expected 'random' or 'scaffold'")

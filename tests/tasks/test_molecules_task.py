@@ -1,0 +1,142 @@
+"""Tests of the molecular property task: the model, its step and metrics, and overfitting a few
+molecules."""
+import itertools
+import math
+
+import pytest
+import torch
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+from torch_geometric.loader import DataLoader
+
+from graphrnn.nn.message_passing import EdgeNetwork
+from graphrnn.structures.molecule import from_smiles
+from graphrnn.tasks.molecules import (MoleculeModel, UniqueEdgeNetwork, evaluate_molecules,
+                                      molecule_step, roc_auc, split_dataset, target_stats)
+
+torch.set_num_threads(1)
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)N", "CCN(CC)CC", "OC(=O)c1ccccc1", "C1CCCCC1",
+          "NC(=O)c1ccncc1", "CS(=O)(=O)C", "O=[N+]([O-])c1ccccc1", "C#N"]
+
+
+def molecules(smiles=SMILES, target=Descriptors.TPSA):
+    out = []
+    for s in smiles:
+        data = from_smiles(s)
+        data.y = torch.tensor([[target(Chem.MolFromSmiles(s))]], dtype=torch.float)
+        out.append(data)
+    return out
+
+
+def test_unique_edge_network_equals_edge_network_with_gradients():
+    torch.manual_seed(0)
+    ref, fast = EdgeNetwork(8, 12, hidden_channels=16), UniqueEdgeNetwork(8, 12, hidden_channels=16)
+    fast.load_state_dict(ref.state_dict())
+    kinds = (torch.rand(6, 12) > 0.5).float()
+    attr = kinds[torch.randint(0, 6, (40,))]
+    h = torch.randn(10, 8, requires_grad=True)
+    ei = torch.randint(0, 10, (2, 40))
+    a = ref.messages(ref.matrices(attr), h, ei)
+    b = fast.messages(fast.matrices(attr), h, ei)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    ga = torch.autograd.grad(a.square().sum(), [h, *ref.parameters()])
+    gb = torch.autograd.grad(b.square().sum(), [h, *fast.parameters()])
+    for x, y in zip(ga, gb):
+        torch.testing.assert_close(x, y, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("core,readout", [("mpnn", "set2set"), ("mpnn", "sum"),
+                                          ("gn", "attention"), ("gn", "mean"),
+                                          ("mpnn", "additive")])
+def test_model_shapes_and_atom_order_invariance(core, readout):
+    torch.manual_seed(0)
+    model = MoleculeModel(2, hidden=16, core=core, readout=readout).eval()
+    mol = Chem.MolFromSmiles("CC(=O)Nc1ccc(O)cc1")
+    order = list(range(mol.GetNumAtoms()))[::-1]
+    batch = next(iter(DataLoader([from_smiles(mol), from_smiles(Chem.RenumberAtoms(mol, order)),
+                                  from_smiles("CCO")], batch_size=3)))
+    out = model(batch)
+    assert out.shape == (3, 2)
+    torch.testing.assert_close(out[0], out[1], atol=1e-5, rtol=1e-4)
+
+
+def test_step_standardises_targets_and_masks_missing_labels():
+    model = MoleculeModel(2, hidden=8)
+    model.set_target_stats(torch.tensor([10.0, -1.0]), torch.tensor([5.0, 0.5]))
+    data = molecules()[:3]
+    for d, y in zip(data, ([1.0, float("nan")], [2.0, 0.0], [float("nan"), 1.0])):
+        d.y = torch.tensor([y])
+    batch = next(iter(DataLoader(data, batch_size=3)))
+    loss, metrics = molecule_step(model, batch)
+    pred = model(batch).detach()
+    y = batch.y
+    mask = ~torch.isnan(y)
+    expected = (((pred - y) / torch.tensor([5.0, 0.5])) ** 2)[mask].mean()
+    torch.testing.assert_close(loss.detach(), expected)
+    torch.testing.assert_close(metrics["mae"], (pred - y)[mask].abs().mean())
+    ev = evaluate_molecules(model, DataLoader(data, batch_size=2))
+    col = [((pred[:, j] - y[:, j])[mask[:, j]]) for j in range(2)]
+    torch.testing.assert_close(torch.tensor(ev["rmse"]),
+                               torch.stack([c.pow(2).mean().sqrt() for c in col]).mean())
+
+
+def test_target_stats_ignore_nan():
+    data = molecules()[:4]
+    for d, v in zip(data, (1.0, 3.0, float("nan"), 5.0)):
+        d.y = torch.tensor([[v]])
+    mean, std = target_stats(data)
+    torch.testing.assert_close(mean, torch.tensor([3.0]))
+    torch.testing.assert_close(std, torch.tensor([math.sqrt(8 / 3)]))
+
+
+def test_roc_auc_matches_pairwise_definition_with_ties():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 5, (40,), generator=g).float()
+    labels = (torch.rand(40, generator=g) > 0.4).float()
+    labels[3] = float("nan")
+    keep = ~torch.isnan(labels)
+    s, y = scores[keep], labels[keep]
+    pos, neg = s[y == 1], s[y == 0]
+    pairs = [(1.0 if p > n else 0.5 if p == n else 0.0) for p, n in itertools.product(pos, neg)]
+    assert roc_auc(scores, labels) == pytest.approx(sum(pairs) / len(pairs))
+    assert roc_auc(torch.tensor([0.1, 0.9]), torch.tensor([0.0, 1.0])) == 1.0
+    assert math.isnan(roc_auc(torch.tensor([0.1, 0.9]), torch.tensor([1.0, 1.0])))
+
+
+def test_tiny_model_overfits_a_few_molecules():
+    torch.manual_seed(0)
+    data = molecules()
+    model = MoleculeModel(1, hidden=32, readout="additive")
+    model.set_target_stats(*target_stats(data))
+    batch = next(iter(DataLoader(data, batch_size=len(data))))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        loss, _ = molecule_step(model, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    ev = evaluate_molecules(model, [batch])
+    assert ev["mae"] < 1.0, ev          # TPSA spans 0-60 square angstroms here
+
+
+def test_classification_step_and_metrics():
+    torch.manual_seed(0)
+    data = molecules(target=lambda m: float(m.GetNumAtoms() > 6))
+    model = MoleculeModel(1, hidden=16, task="classification")
+    loss, metrics = molecule_step(model, next(iter(DataLoader(data, batch_size=5))))
+    assert loss.item() > 0 and 0 <= metrics["accuracy"].item() <= 1
+    ev = evaluate_molecules(model, DataLoader(data, batch_size=4))
+    assert set(ev) == {"loss", "accuracy", "roc_auc"} and 0 <= ev["roc_auc"] <= 1
+
+
+def test_errors_name_the_input():
+    with pytest.raises(ValueError, match="readout"):
+        MoleculeModel(readout="max-pool")
+    model = MoleculeModel(hidden=8)
+    bad = from_smiles("CCO")
+    bad.x = bad.x[:, :10]
+    with pytest.raises(ValueError, match="data.x must have shape"):
+        model(bad)
+    with pytest.raises(ValueError, match="split"):
+        split_dataset(molecules(), "temporal")
