@@ -62,8 +62,8 @@ def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
 
 class _LSTMChain(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, xw, weight_hh, h0, c0, weight_ci, weight_cf, weight_co, batch_sizes, reverse,
-                variant):
+    def forward(ctx, x, weight_ih, bias, weight_hh, h0, c0, weight_ci, weight_cf, weight_co,
+                batch_sizes, reverse, variant):
         forget_gate, coupled = variant
         peephole = weight_ci is not None
         H = c0.size(1)
@@ -71,12 +71,13 @@ class _LSTMChain(torch.autograd.Function):
         sig = (3 if four else 2) * H             # sigmoid columns: i, f, o (or i, o)
         o_at = 2 * H if four else H
         B, steps = h0.size(0), len(batch_sizes)
-        act = torch.empty_like(xw)               # gate activations, columns [i, f, o, g]
-        c_all = xw.new_empty(xw.size(0), H)
-        tc_all = xw.new_empty(xw.size(0), H)     # tanh(c)
-        h_all = xw.new_empty(xw.size(0), H)
+        # The input projection of every step, in one matmul; each step then adds its recurrent
+        # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
+        act = torch.addmm(bias, x, weight_ih.t()) if bias is not None else x @ weight_ih.t()
+        c_all = act.new_empty(act.size(0), H)
+        tc_all = act.new_empty(act.size(0), H)   # tanh(c)
+        h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
-        xws = xw.split(batch_sizes)
         w_t = weight_hh.t()
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
@@ -89,7 +90,7 @@ class _LSTMChain(torch.autograd.Function):
             else:  # reverse direction: chains whose last step is t join with their initial state
                 have = batch_sizes[prev]
                 h, c = torch.cat([hs[prev], h0[have:n]]), torch.cat([cs[prev], c0[have:n]])
-            gates = torch.addmm(xws[t], h, w_t, out=acts[t])
+            gates = acts[t].addmm_(h, w_t)
             if peephole:
                 gates[:, :H].addcmul_(c, weight_ci)
                 if four:
@@ -112,19 +113,21 @@ class _LSTMChain(torch.autograd.Function):
             torch.mul(o, torch.tanh(c_new, out=tcs[t]), out=hs[t])
             prev = t
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            rows = _final_rows(batch_sizes, reverse, xw.device)
+            rows = _final_rows(batch_sizes, reverse, x.device)
             h_n, c_n = h_all.index_select(0, rows), c_all.index_select(0, rows)
         else:
             h_n, c_n = h0.clone(), c0.clone()
-        ctx.save_for_backward(act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci, weight_cf,
-                              weight_co)
+        ctx.save_for_backward(x, weight_ih, act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci,
+                              weight_cf, weight_co)
+        ctx.has_bias = bias is not None
         ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
         return h_all, h_n, c_n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_hn, d_cn):
-        act, c_all, tc_all, h_all, h0, c0, weight_hh, w_ci, w_cf, w_co = ctx.saved_tensors
+        x, weight_ih, act, c_all, tc_all, h_all, h0, c0, weight_hh, w_ci, w_cf, w_co = \
+            ctx.saved_tensors
         forget_gate, coupled = ctx.variant
         four = forget_gate and not coupled
         peephole = w_ci is not None
@@ -158,7 +161,7 @@ class _LSTMChain(torch.autograd.Function):
             d_o.mul_(torch.addcmul(o, o, o, value=-1))            # sigmoid': o - o^2
             if peephole:
                 dc_t.addcmul_(d_o, w_co)
-            if coupled:
+            if coupled:   # c = c_prev + i (g - c_prev)
                 torch.sub(g, c_prev, out=dp[:, :H]).mul_(dc_t)
             else:
                 torch.mul(dc_t, g, out=dp[:, :H])
@@ -183,7 +186,10 @@ class _LSTMChain(torch.autograd.Function):
             d_ci = (d_pre[:, :H] * c_prev_all).sum(0)
             d_cf = (d_pre[:, H:2 * H] * c_prev_all).sum(0) if four else None
             d_co = (d_pre[:, o_at:sig] * c_all).sum(0)
-        return d_pre, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None
+        d_x = d_pre.mm(weight_ih) if ctx.needs_input_grad[0] else None
+        d_w_ih = d_pre.t().mm(x)
+        d_bias = d_pre.sum(0) if ctx.has_bias else None
+        return (d_x, d_w_ih, d_bias, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)
 
 
 def run_lstm_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor, Tensor],
@@ -194,7 +200,7 @@ def run_lstm_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor
         w: the cell's weights and options (an ``LSTMCell``, or ``RNNBase.cell_weights(...)``);
             ``w.weight_hr`` must be ``None``.
         x: (sum(batch_sizes), I) inputs, step-major as ``PackedSequence.data``. The input
-            projection is applied here, with its rows already in the kernel's gate order.
+            projection is applied inside the kernel (one matmul for all steps).
         batch_sizes, state, reverse: as :func:`graphrnn.engine.run_chain`.
 
     Returns:
@@ -204,10 +210,9 @@ def run_lstm_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor
         raise ValueError("run_lstm_chain does not handle proj_size; use graphrnn.engine.run_chain")
     perm = gate_order(w.num_gates, w.hidden_size, x.device)
     bias = (w.bias_ih + w.bias_hh).index_select(0, perm) if w.bias_ih is not None else None
-    xw = torch.nn.functional.linear(x, w.weight_ih.index_select(0, perm), bias)
     h0, c0 = state
     out, h_n, c_n = _LSTMChain.apply(
-        xw, w.weight_hh.index_select(0, perm), h0, c0,
+        x, w.weight_ih.index_select(0, perm), bias, w.weight_hh.index_select(0, perm), h0, c0,
         w.weight_ci if w.peephole else None,
         w.weight_cf if w.peephole and w.num_gates == 4 else None,
         w.weight_co if w.peephole else None,
