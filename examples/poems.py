@@ -29,8 +29,9 @@ from torch.utils.data import DataLoader
 
 from graphrnn.datasets.poems import TangPoems, check_form, simplified_converter, split_of
 from graphrnn.datasets.text import Vocab
-from graphrnn.tasks.language_model import (LanguageModel, LMCollate, generate, generate_poems,
-                                           lm_num_tokens, lm_step, perplexity)
+from graphrnn.tasks import language_model as lm
+from graphrnn.tasks.language_model import (LanguageModel, LMCollate, generate_poems, lm_num_tokens,
+                                           lm_step, perplexity)
 from graphrnn.tasks.ngram import NGramLM
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
                             resolve_device)
@@ -113,7 +114,7 @@ def ngram_table(model, vocab, splits, orders, heldout=("valid", "test")) -> list
                                f"{counts[split]}: the comparison would not be fair")
         row[split] = ppl
     rows.append(row)
-    print(f"\nheld-out character perplexity (same tokens for every model: "
+    print("\nheld-out character perplexity (same tokens for every model: "
           + ", ".join(f"{s} {counts[s]:,} tokens" for s in heldout) + ")")
     print(f"| {'model':<24} | " + " | ".join(f"{s:>8}" for s in heldout) + " |")
     print(f"|{'-' * 26}|" + "|".join("-" * 10 for _ in heldout) + "|")
@@ -184,7 +185,7 @@ def train(argv=None) -> int:
     start = time.perf_counter()
     splits = load_splits(args.root, simplified, args.max_len, args.limit, args.seed)
     vocab = Vocab.build(splits["train"], min_freq=args.min_freq)
-    print(f"poems: " + ", ".join(f"{k} {len(v):,} ({sum(map(len, v)):,} chars)"
+    print("poems: " + ", ".join(f"{k} {len(v):,} ({sum(map(len, v)):,} chars)"
                                  for k, v in splits.items())
           + f"; vocabulary {len(vocab):,} (min_freq {args.min_freq}); "
           + ("simplified" if simplified else "original (traditional) characters")
@@ -309,7 +310,7 @@ def generate(argv=None) -> int:
     for word in args.begin:
         begin = _resolve_begin(word, vocab)
         if args.free:
-            poems = ["".join(t) for t in generate(model, vocab, begin, max_length=200,
+            poems = ["".join(t) for t in lm.generate(model, vocab, begin, max_length=200,
                                                    temperature=args.temperature, top_k=args.top_k,
                                                    num_samples=args.num, generator=generator)]
         else:

@@ -70,7 +70,7 @@ class _LSTMChain(torch.autograd.Function):
         four = forget_gate and not coupled
         sig = (3 if four else 2) * H             # sigmoid columns: i, f, o (or i, o)
         o_at = 2 * H if four else H
-        B, steps = h0.size(0), len(batch_sizes)
+        steps = len(batch_sizes)
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
         act = torch.addmm(bias, x, weight_ih.t()) if bias is not None else x @ weight_ih.t()

@@ -54,7 +54,9 @@ def _quiet_fds():
 
 
 def peak_memory(fn: Callable[[], None]) -> int:
-    """Peak bytes allocated by PyTorch on the CPU while ``fn`` runs (above the level before it)."""
+    """Peak bytes PyTorch allocates on the CPU while ``fn`` runs: the allocation and free events of
+    ``torch.profiler`` (``profile_memory=True``) summed in time order, so memory held before the
+    call does not count."""
     from torch.profiler import ProfilerActivity, profile
 
     fn()  # warm caches so one-time allocations do not count
@@ -66,12 +68,13 @@ def peak_memory(fn: Callable[[], None]) -> int:
             prof.export_chrome_trace(trace)
         with open(trace) as f:
             events = json.load(f)["traceEvents"]
-    totals = [e["args"]["Total Allocated"] for e in events if e.get("name") == "[memory]"]
-    if not totals:
-        return 0
-    first = next(e for e in events if e.get("name") == "[memory]")
-    base = first["args"]["Total Allocated"] - first["args"]["Bytes"]
-    return max(totals) - base
+    sizes = sorted((e["ts"], e["args"]["Bytes"]) for e in events
+                   if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0)
+    total = peak = 0
+    for _, nbytes in sizes:
+        total += nbytes
+        peak = max(peak, total)
+    return peak
 
 
 def format_table(header: list[str], rows: list[list[str]]) -> str:

@@ -11,8 +11,6 @@ Run it with ``python -m graphrnn.bench.graph --repeats 20`` (or ``graphrnn bench
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from typing import Optional, Sequence
 
 import torch
@@ -21,6 +19,8 @@ from torch_geometric.nn import MetaLayer
 from torch_geometric.utils import scatter
 
 from graphrnn.nn.graph_network import GraphNetwork, mlp
+
+from .common import time_interleaved
 
 
 def fully_connected_batch(num_graphs: int, num_particles: int, node_features: int,
@@ -84,23 +84,9 @@ def build(features: int, hidden: int, num_layers: int = 2, seed: int = 0):
 
 
 def _step(model, inputs) -> None:
+    model.zero_grad(set_to_none=True)
     x, e, u = model(*inputs)[:3]
     (x.sum() + e.sum() + u.sum()).backward()
-
-
-def time_pair(ours, theirs, inputs, repeats: int, warmup: int = 2):
-    """Median seconds per forward+backward of each model, timed alternately."""
-    for _ in range(warmup):
-        _step(ours, inputs)
-        _step(theirs, inputs)
-    t_ours, t_theirs = [], []
-    for _ in range(repeats):
-        for model, acc in ((ours, t_ours), (theirs, t_theirs)):
-            model.zero_grad(set_to_none=True)
-            t0 = time.perf_counter()
-            _step(model, inputs)
-            acc.append(time.perf_counter() - t0)
-    return statistics.median(t_ours), statistics.median(t_theirs)
 
 
 def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
@@ -133,7 +119,9 @@ def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
             diff = max(float((p - q).abs().max()) for p, q in zip(a, b))
         if diff > 1e-3:
             raise RuntimeError(f"outputs differ by {diff}: the comparison would be meaningless")
-        t_ours, t_theirs = time_pair(ours, theirs, inputs, args.repeats)
+        times = time_interleaved({"ours": lambda: _step(ours, inputs),
+                                  "theirs": lambda: _step(theirs, inputs)}, repeats=args.repeats)
+        t_ours, t_theirs = times["ours"], times["theirs"]
         row = dict(particles=n, nodes=inputs[0].size(0), edges=inputs[1].size(1),
                    ours_ms=1e3 * t_ours, metalayer_ms=1e3 * t_theirs, ratio=t_ours / t_theirs)
         rows.append(row)

@@ -23,10 +23,8 @@ Run it with ``python -m graphrnn.bench.tree`` (or ``graphrnn bench tree``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import tempfile
 import time
 from typing import Optional, Sequence
 
@@ -37,7 +35,8 @@ from torch_geometric.data import Batch
 from graphrnn.datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
 from graphrnn.datasets.text import Vocab
 from graphrnn.nn.tree import TreeLSTM
-from graphrnn.schedule import schedule_of
+
+from .common import peak_memory
 
 _CACHE = "_graphrnn_schedule_cache"
 
@@ -96,29 +95,6 @@ def schedule_step(model, batch, embedding) -> None:
 
 
 # -- measuring ------------------------------------------------------------------------------------
-
-def peak_memory(fn) -> int:
-    """Largest net CPU memory (bytes) allocated while ``fn()`` runs, from the profiler's memory
-    events (allocations and frees in time order, summed)."""
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    fd, path = tempfile.mkstemp(suffix=".json")
-    os.close(fd)
-    try:
-        prof.export_chrome_trace(path)
-        with open(path) as f:
-            events = json.load(f)["traceEvents"]
-    finally:
-        os.unlink(path)
-    mem = sorted((e["ts"], e["args"]["Bytes"]) for e in events
-                 if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0)
-    total = peak = 0
-    for _, nbytes in mem:
-        total += nbytes
-        peak = max(peak, total)
-    return peak
-
 
 def check_agreement(model, trees, graphs, embedding, vocab, count: int = 8) -> float:
     """Largest difference between the two implementations' node states on ``count`` trees."""

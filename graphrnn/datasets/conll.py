@@ -22,7 +22,8 @@ from typing import NamedTuple, Sequence
 
 import torch
 
-from .download import atomic_write_bytes, download_url
+from ..io import atomic_write_bytes
+from .download import download_url
 
 __all__ = ["Sentence", "read_conll", "write_conll", "CoNLL2000", "words_to_bmes",
            "bmes_to_words", "read_segmented"]

@@ -11,7 +11,7 @@ import os
 import urllib.request
 from pathlib import Path
 
-from ..io import atomic_write, atomic_write_bytes  # noqa: F401  (re-exported)
+from ..io import atomic_write
 
 
 class ChecksumError(RuntimeError):

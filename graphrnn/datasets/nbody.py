@@ -35,7 +35,7 @@ import torch
 from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
-from graphrnn.datasets.download import atomic_write_bytes
+from graphrnn.io import atomic_write_bytes
 from graphrnn.datasets.simulators import (ChargedSystem, GravitySystem, ParticleSystem,
                                           SpringSystem, StringSystem, Trajectories)
 

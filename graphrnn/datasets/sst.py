@@ -23,7 +23,8 @@ import torch
 from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
-from .download import ChecksumError, atomic_write_bytes, check_file, download_url
+from ..io import atomic_write_bytes
+from .download import ChecksumError, check_file, download_url
 from .ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
 from .text import Vocab
 

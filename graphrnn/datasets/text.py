@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .download import atomic_write_bytes
+from ..io import atomic_write_bytes
 
 __all__ = [
     "PAD", "UNK", "BOS", "EOS", "SPECIALS", "nltk_punkt_available", "tokenize", "detokenize",

@@ -157,7 +157,6 @@ class TaggingEncoder:
     def collate(self, items: Sequence[dict]) -> TaggedBatch:
         """Pad encoded sentences into a :class:`TaggedBatch`."""
         words, lengths = pad_sequences([it["words"] for it in items], 0)
-        T = words.size(1)
         tags = torch.full_like(words, IGNORE)
         for i, it in enumerate(items):
             if it["tags"] is not None:

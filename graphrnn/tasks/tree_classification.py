@@ -7,7 +7,6 @@ accuracy at the roots (``root_acc``), reported beside the all-node accuracy (``n
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 

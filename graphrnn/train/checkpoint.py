@@ -14,7 +14,7 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

@@ -1,5 +1,4 @@
 import pytest
-import torch
 from nltk import Tree
 from torch_geometric.data import Batch
 
