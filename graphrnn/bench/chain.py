@@ -56,7 +56,7 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 400])
     parser.add_argument("--input-size", type=int, default=128)
     parser.add_argument("--hidden-size", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--cells", nargs="+", default=["LSTM", "GRU", "RNN"],
                         choices=["LSTM", "GRU", "RNN"])
     parser.add_argument("--threads", type=int, default=None,

@@ -1,8 +1,10 @@
 """Timing and memory measurement shared by the benchmarks.
 
-Times are wall-clock seconds of forward + backward, the median of ``repeats`` runs after
-``warmup`` runs; implementations being compared are measured interleaved (A, B, A, B, ...) in one
-process, so drift in machine load hits them alike. Peak memory is read from PyTorch's own
+Times are wall-clock seconds of forward + backward, the fastest of ``repeats`` runs after
+``warmup`` runs (as :mod:`timeit` advises: slower runs measure the machine's other work, which on a
+shared 2-core VM varies by +-15% from minute to minute, not the code); implementations being
+compared are measured interleaved in one process, in a shuffled order each round (B, A, then
+A, B, ...), so drift and whatever the previous run left behind hit them alike. Peak memory is read from PyTorch's own
 allocator events (``torch.profiler`` with ``profile_memory=True``): the highest total allocated
 during one run, minus what was allocated before it.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import statistics
+import random
 import sys
 import tempfile
 import time
@@ -22,17 +24,20 @@ import torch
 
 def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int = 5,
                      warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each function, measured round-robin."""
+    """Fastest seconds per call of each function, measured in rounds (shuffled order)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
+    order, shuffle = list(fns), random.Random(0).shuffle
     for _ in range(repeats):
-        for name, fn in fns.items():
+        shuffle(order)
+        for name in order:
+            fn = fns[name]
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return {name: min(s) for name, s in samples.items()}
 
 
 @contextlib.contextmanager

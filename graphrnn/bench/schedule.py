@@ -3,7 +3,7 @@
 Builds a batch of about N nodes (default 1,000,000) as chains (B chains of length T) and as
 random trees (random recursive trees, edges child -> parent, about 40 nodes each, like SST
 sentences), then times :func:`graphrnn.schedule.topological_schedule` (levels + grouping) and the
-chain layout used by the drop-in RNNs. Median of ``--repeats`` runs.
+chain layout used by the drop-in RNNs. Fastest of ``--repeats`` runs.
 """
 from __future__ import annotations
 
