@@ -11,7 +11,6 @@ need the carry rule, not the training range.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch
 from graphrnn.datasets.addition import Learn2Carry
 from graphrnn.tasks.addition import AdditionRNN, addition_step, evaluate_addition
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
-                            resolve_device)
+                            resolve_device, write_results)
 
 DESCRIPTION = "Learn2Carry: an RNN adds integers digit by digit (tested on 20/30-digit operands)"
 
@@ -96,8 +95,7 @@ def train(argv=None) -> int:
           f"{args.batch_size} per epoch)")
     results = _report(model.cpu(), data)
     results["train_seconds"] = seconds
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "results.json").write_text(json.dumps(results, indent=1))
+    write_results(args.out, "results.json", results)
     return 0
 
 

@@ -16,7 +16,6 @@ The dev split picks the best epoch; the test split is scored once with those wei
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from torch.utils.data import DataLoader
 from graphrnn.datasets.conll import CoNLL2000, read_segmented, words_to_bmes
 from graphrnn.tasks.tagging import (BiLSTMTagger, TaggingEncoder, evaluate_tagger, normalize_word,
                                     tagging_step)
-from graphrnn.train import Trainer, apply_threads, example_parser, load_checkpoint, resolve_device
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+                            resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
 DESCRIPTION = "BiLSTM(-CRF) tagger: CoNLL-2000 chunks (conlleval F1), POS tags, BMES segmentation"
@@ -200,10 +200,9 @@ def train(argv=None) -> int:
     print(f"{args.task}{' +CRF' if args.crf else ''}: {len(history)} epochs in {elapsed:.0f} s; "
           f"best dev epoch {best} ({monitor} {trainer.best_score:.4f}); "
           f"test {_report(args.task, test)}")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "test_scores.json").write_text(json.dumps(
+    write_results(args.out, "test_scores.json",
         {"task": args.task, "crf": args.crf, "epochs": len(history), "best_epoch": best,
-         "seconds": elapsed, "test": test}, indent=1))
+         "seconds": elapsed, "test": test})
     return 0
 
 

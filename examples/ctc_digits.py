@@ -15,7 +15,6 @@ sequence (greedy best path and prefix beam search) is entirely right::
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -28,7 +27,8 @@ from torch.utils.data import DataLoader
 from graphrnn.nn import LSTM
 from graphrnn.tasks.ctc import CTCHead
 from graphrnn.tasks.seq2seq import sequence_exact_match
-from graphrnn.train import Trainer, apply_threads, example_parser, load_checkpoint, resolve_device
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+                            resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
 DESCRIPTION = "CTC: read digit sequences from noisy, unaligned generated frames (sequence accuracy)"
@@ -180,10 +180,9 @@ def train(argv=None) -> int:
     elapsed = time.perf_counter() - start
     print(f"ctc_digits: {len(history)} epochs in {elapsed:.0f} s; test sequence accuracy greedy "
           f"{100 * greedy:.2f}%, beam {args.beam} {100 * beam:.2f}% ({len(test_set)} utterances)")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "test_scores.json").write_text(json.dumps(
+    write_results(args.out, "test_scores.json",
         {"epochs": len(history), "seconds": elapsed, "greedy_seq_acc": greedy,
-         f"beam{args.beam}_seq_acc": beam}, indent=1))
+         f"beam{args.beam}_seq_acc": beam})
     return 0
 
 

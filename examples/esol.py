@@ -14,7 +14,6 @@ once on the test split; OUT/test_metrics.json holds the result.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from torch_geometric.loader import DataLoader
 from graphrnn.tasks.molecules import (MoleculeModel, evaluate_molecules, load_molecule_dataset,
                                       molecule_step, split_dataset, target_stats)
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
-                            resolve_device, seed_everything)
+                            resolve_device, seed_everything, write_results)
 
 DESCRIPTION = "MPNN on MoleculeNet (ESOL, FreeSolv, Lipophilicity, BBBP), random/scaffold split"
 
@@ -113,8 +112,7 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
               **{f"test_{k}": v for k, v in test.items()}}
     print(f"best epoch {best} ({monitor} {trainer.best_score:.4g}), {per_epoch:.1f}s per epoch; "
           "test: " + ", ".join(f"{k} {v:.4g}" for k, v in test.items()))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "test_metrics.json").write_text(json.dumps(result, indent=2))
+    write_results(out, "test_metrics.json", result)
     return 0
 
 

@@ -18,7 +18,6 @@ SRN's signal decays geometrically with T - k. Files in OUT: ``long_range_sweep.j
 from __future__ import annotations
 
 import copy
-import json
 import math
 import time
 from pathlib import Path
@@ -29,7 +28,8 @@ from torch import nn
 
 from graphrnn.tasks.gradient_flow import (CELLS, LongRangeClassifier, first_symbol_data,
                                           gradient_flow, long_range_sweep, plot_gradient_flow)
-from graphrnn.train import apply_threads, example_parser, load_checkpoint, save_checkpoint
+from graphrnn.train import (apply_threads, example_parser, load_checkpoint, save_checkpoint,
+                            write_results)
 
 DESCRIPTION = "remember the first symbol over T steps: where SRN, LSTM, GRU fail (+ gradient flow)"
 SYMBOLS = 4
@@ -160,9 +160,9 @@ def train(argv=None) -> int:
         print(f"SRN fails while LSTM and GRU succeed at T = {srn_fail}")
     norms = {name: {c: [float(curve[0]), float(curve[-1])] for c, curve in group.items()}
              for name, group in panels.items()}
-    (out / "long_range_sweep.json").write_text(json.dumps(
+    write_results(out, "long_range_sweep.json",
         {"seconds": elapsed, "runs": config["runs"], "srn_fails_others_succeed": srn_fail,
-         "gradient_norm_first_last": norms}, indent=1))
+         "gradient_norm_first_last": norms})
     print(f"figures: {out / 'gradient_flow.png'}, {out / 'long_range.png'}")
     return 0
 

@@ -20,7 +20,6 @@ delay-chain DAG run by graphrnn's engine). A plot of the simulated test outputs 
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from torch import nn
 from torch_geometric.data import Batch
 
 from graphrnn.tasks.delay import NARX, TDNN, fit_least_squares, np_series, rmse
-from graphrnn.train import Trainer, apply_threads, example_parser, load_checkpoint, resolve_device
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+                            resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
 DESCRIPTION = "NARX network identifies a nonlinear plant (Narendra-Parthasarathy), vs linear ARX"
@@ -157,8 +157,8 @@ def train(argv=None) -> int:
               f"{test[f'{name}_free_run']:.4f}")
     print(f"  tdnn    {test['tdnn_one_step']:.4f} (input only)")
     print(f"  plot: {out / 'narx_test.png'}")
-    (out / "test_scores.json").write_text(json.dumps({"epochs": len(history), "seconds": elapsed,
-                                                      **test}, indent=1))
+    write_results(out, "test_scores.json", {"epochs": len(history), "seconds": elapsed,
+                                                      **test})
     return 0
 
 

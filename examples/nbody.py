@@ -12,7 +12,6 @@ constant-velocity baseline. Writes OUT/rollout.json and OUT/trajectories_n5.png 
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from graphrnn.tasks.dynamics import (ParticleDynamicsModel, Transitions, constan
                                      fit_normalization, make_dynamics_step, plot_trajectories,
                                      rollout, rollout_errors)
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
-                            resolve_device, seed_everything)
+                            resolve_device, seed_everything, write_results)
 
 DESCRIPTION = "graph network learning n-body dynamics (springs), rolled out vs constant velocity"
 
@@ -81,7 +80,7 @@ def _report(model, args, device, out: Path) -> dict:
                           num_particles=n,
                           title=f"{args.system}, {n} particles: true (solid), model (dashed), "
                                 f"constant velocity (dotted), {steps} frames")
-    (out / "rollout.json").write_text(json.dumps(results, indent=2))
+    write_results(out, "rollout.json", results)
     return results
 
 

@@ -18,7 +18,6 @@ poem has the requested form by construction (graphrnn.tasks.language_model.gener
 """
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -34,7 +33,7 @@ from graphrnn.tasks.language_model import (LanguageModel, LMCollate, generate_po
                                            lm_step, perplexity)
 from graphrnn.tasks.ngram import NGramLM
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
-                            resolve_device)
+                            resolve_device, write_results)
 
 DESCRIPTION = "Tang poems: char LSTM language model vs Kneser-Ney N-grams; generate verse"
 ROOT = "/work/shared/data/tang_poems"
@@ -230,10 +229,8 @@ def train(argv=None) -> int:
     sample = generate_poems(model, vocab, begin=BEGIN_WORDS[0], seed=args.seed, top_k=20,
                             temperature=0.8)[0]
     print(f"sample: {sample}")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "results.json").write_text(json.dumps(
-        {"train_seconds": seconds, "epochs": trainer.epoch, "table": rows,
-         "history": history}, indent=1, ensure_ascii=False))
+    write_results(args.out, "results.json", {"train_seconds": seconds, "epochs": trainer.epoch,
+                                             "table": rows, "history": history})
     return 0
 
 

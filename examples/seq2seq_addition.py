@@ -11,7 +11,6 @@ beam search::
 """
 from __future__ import annotations
 
-import json
 import random
 import time
 from pathlib import Path
@@ -21,7 +20,8 @@ from torch.utils.data import DataLoader
 
 from graphrnn.datasets.text import Vocab, pad_sequences
 from graphrnn.tasks.seq2seq import Seq2Seq, Seq2SeqBatch, seq2seq_step, sequence_exact_match
-from graphrnn.train import Trainer, apply_threads, example_parser, load_checkpoint, resolve_device
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+                            resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
 DESCRIPTION = "encoder-decoder with attention: '123+456' -> '579' as characters (exact match)"
@@ -135,10 +135,9 @@ def train(argv=None) -> int:
     print(f"addition ({args.digits} digits, {len(train_pairs)} training pairs): {len(history)} "
           f"epochs in {elapsed:.0f} s; test exact match greedy {100 * greedy:.2f}%, beam "
           f"{args.beam} {100 * beam:.2f}% ({len(test_pairs)} held-out expressions)")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "test_scores.json").write_text(json.dumps(
+    write_results(args.out, "test_scores.json",
         {"epochs": len(history), "seconds": elapsed, "greedy_exact": greedy,
-         f"beam{args.beam}_exact": beam}, indent=1))
+         f"beam{args.beam}_exact": beam})
     return 0
 
 

@@ -23,7 +23,6 @@ node.
 """
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from pathlib import Path
@@ -38,7 +37,7 @@ from graphrnn.datasets.sst import SST
 from graphrnn.nn.tree import TreeLSTM
 from graphrnn.tasks.tree_plot import plot_tree
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
-                            resolve_device, seed_everything)
+                            resolve_device, seed_everything, write_results)
 
 DESCRIPTION = "constituency Tree-LSTM on the Stanford Sentiment Treebank (fine-grained / binary)"
 
@@ -240,8 +239,7 @@ def train(argv=None) -> int:
     print(f"best dev epoch {trainer.best_epoch} (root acc {trainer.best_score:.4f}), "
           f"{per_epoch:.1f}s per epoch; test: "
           + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "test_metrics.json").write_text(json.dumps(result, indent=2))
+    write_results(out, "test_metrics.json", result)
     model = trainer.model.cpu() if hasattr(trainer.model, "cpu") else trainer.model
     data = dev_set[0]
     plot_tree(data, predict(model, data), gold=data.y, path=out / "dev_tree.png",

@@ -46,3 +46,15 @@ def resolve_device(name: str) -> torch.device:
 def apply_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
+
+
+def write_results(out_dir, filename: str, results: dict):
+    """Write ``results`` as indented JSON to ``out_dir/filename`` (atomically; folder created)."""
+    import json
+    from pathlib import Path
+
+    from ..io import atomic_write_bytes
+
+    path = Path(out_dir) / filename
+    atomic_write_bytes(path, (json.dumps(results, indent=1, ensure_ascii=False) + "\n").encode())
+    return path
