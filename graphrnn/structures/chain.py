@@ -18,6 +18,10 @@ def _check_features(x: Tensor, name: str) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.dim() < 1:
         raise ValueError(f"{name} must have a time dimension, got a scalar")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        bad = torch.nonzero(~torch.isfinite(x))[0].tolist()
+        raise ValueError(f"{name} holds a non-finite value ({x[tuple(bad)].item()}) at index "
+                         f"{tuple(bad)}; expected finite features")
 
 
 def chain_edges(length: int, delays: Iterable[int] = (1,), reverse: bool = False,

@@ -53,3 +53,7 @@ def test_bad_inputs():
         chains_from_padded(torch.randn(3, 2, 1), [3])
     with pytest.raises(TypeError, match="must be a PackedSequence"):
         chains_from_packed(torch.randn(3, 2))
+    bad = torch.randn(4, 2)
+    bad[2, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"sequences\[1\] holds a non-finite value \(nan\) at index \(2, 1\)"):
+        chains_from_list([torch.randn(3, 2), bad])
