@@ -28,9 +28,10 @@ from graphrnn.tasks.tagging import (BiLSTMTagger, TaggingEncoder, evaluate_tagge
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
                             resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
+from graphrnn.io import shared_data
 
 DESCRIPTION = "BiLSTM(-CRF) tagger: CoNLL-2000 chunks (conlleval F1), POS tags, BMES segmentation"
-ROOT = "/work/shared/data/tagging/conll2000"
+ROOT = str(shared_data("tagging", "conll2000"))
 
 # A tiny hand-segmented sample for the segmentation demo (everyday sentences, words separated by
 # spaces). Enough to show the tagger learning word boundaries, not a benchmark.

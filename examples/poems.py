@@ -34,9 +34,10 @@ from graphrnn.tasks.language_model import (LanguageModel, LMCollate, generate_po
 from graphrnn.tasks.ngram import NGramLM
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
                             resolve_device, write_results)
+from graphrnn.io import shared_data
 
 DESCRIPTION = "Tang poems: char LSTM language model vs Kneser-Ney N-grams; generate verse"
-ROOT = "/work/shared/data/tang_poems"
+ROOT = str(shared_data("tang_poems"))
 BEGIN_WORDS = "日红山夜湖海月"
 
 

@@ -38,10 +38,11 @@ from graphrnn.nn.tree import TreeLSTM
 from graphrnn.tasks.tree_plot import plot_tree
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
                             resolve_device, seed_everything, write_results)
+from graphrnn.io import shared_data
 
 DESCRIPTION = "constituency Tree-LSTM on the Stanford Sentiment Treebank (fine-grained / binary)"
 
-DEFAULT_ROOT = "/work/shared/data/sst"
+DEFAULT_ROOT = str(shared_data("sst"))
 
 
 # -- word vectors ---------------------------------------------------------------------------------

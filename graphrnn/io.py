@@ -58,3 +58,11 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def shared_data(*parts: str) -> Path:
+    """Where this project's machines keep the real data sets: ``../shared/data`` beside the source
+    checkout, or ``$GRAPHRNN_DATA`` when set. Loaders take it as their default local copy."""
+    base = os.environ.get("GRAPHRNN_DATA")
+    root = Path(base) if base else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return root.joinpath(*parts)

@@ -35,6 +35,7 @@ from torch_geometric.data import Batch
 from graphrnn.datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
 from graphrnn.datasets.text import Vocab
 from graphrnn.nn.tree import TreeLSTM
+from graphrnn.io import shared_data
 
 from .common import peak_memory
 
@@ -130,7 +131,7 @@ def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
     """Parse ``argv``, run the benchmark, print a table and return its rows."""
     parser = argparse.ArgumentParser(prog="graphrnn bench tree",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--root", default="/work/shared/data/sst", help="folder with the SST files")
+    parser.add_argument("--root", default=str(shared_data("sst")), help="folder with the SST files")
     parser.add_argument("--split", default="train", help="which file's trees to use")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
     parser.add_argument("--variant", choices=["child_sum", "nary"], default="nary")

@@ -88,7 +88,7 @@ def write_conll(path: str | os.PathLike, sentences: Sequence[Sentence]) -> None:
 
 
 _CONLL_URL = "https://www.clips.uantwerpen.be/conll2000/chunking/{}.txt.gz"
-#: md5 of the files in /work/shared/data/tagging/conll2000 (UKPLab copy; see datasets/conll2000.md).
+#: md5 of the files in ../shared/data/tagging/conll2000 (UKPLab copy; see datasets/conll2000.md).
 #: The official .gz files could not be fetched here, so their md5 is not known: downloads are
 #: unchecked.
 LOCAL_MD5 = {"train": "d79fd0287370e01269e533beef5240a5", "dev": "8076067bed63390a26289caf24efc172",
@@ -101,10 +101,10 @@ class CoNLL2000(torch.utils.data.Dataset):
     Items are :class:`Sentence` objects. A missing ``train``/``test`` file is downloaded from the
     official site (``{split}.txt.gz``, decompressed into ``root/{split}.txt``) when ``download`` is
     true; ``dev`` is not part of the official release (a copy of it is in
-    ``/work/shared/data/tagging/conll2000``) and must be present.
+    ``../shared/data/tagging/conll2000``) and must be present.
 
     Args:
-        root: the folder (``/work/shared/data/tagging/conll2000`` has all three splits).
+        root: the folder (``../shared/data/tagging/conll2000`` has all three splits).
         split: ``"train"`` (8,936 sentences, 211,727 tokens), ``"dev"`` or ``"test"`` (2,012,
             47,377).
         download: fetch a missing official split (default True).

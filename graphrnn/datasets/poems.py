@@ -375,7 +375,7 @@ class TangPoems(torch.utils.data.Dataset):
     The items are :class:`Poem` objects; ``dataset.texts`` lists their texts.
 
     Args:
-        root: the folder holding the files (``/work/shared/data/tang_poems`` has the first two).
+        root: the folder holding the files (``../shared/data/tang_poems`` has the first two).
         layout: ``"chinese_poetry"`` (default), ``"blank_line"`` or ``"title_content"``.
         split: ``"train"``, ``"valid"``, ``"test"`` or ``"all"``.
         files: file names (relative to the layout's folder, or absolute) overriding the defaults.

@@ -34,7 +34,7 @@ URL = "https://nlp.stanford.edu/sentiment/trainDevTestTrees_PTB.zip"
 #: md5 of the official archive. The build machine has no network, so it could not be computed and
 #: the archive itself is not checked; every file extracted from it is checked against ``MD5``.
 ARCHIVE_MD5: str | None = None
-#: md5 of the extracted ``trees/{split}.txt`` (as listed in /work/shared/data/SOURCES.md).
+#: md5 of the extracted ``trees/{split}.txt`` (as listed in ../shared/data/SOURCES.md).
 MD5 = {"train": "b12d531b1b913a3bb49719ba5cc1f67a", "dev": "c405f1d724964e6f72314b5a51fea691",
        "test": "97b75f6ca1ae58b4d52fbf9381dc6f8c"}
 SPLITS = ("train", "dev", "test")

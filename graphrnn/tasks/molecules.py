@@ -27,7 +27,6 @@ loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose ov
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import torch
@@ -38,6 +37,7 @@ from graphrnn.nn.graph_network import GNBlock
 from graphrnn.nn.message_passing import EdgeNetwork, GatedMessagePassing
 from graphrnn.nn.readout import AttentionReadout, Set2Set, readout
 from graphrnn.structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
+from ..io import shared_data
 
 __all__ = ["MoleculeModel", "UniqueEdgeNetwork", "molecule_step", "evaluate_molecules", "roc_auc",
            "target_stats",
@@ -346,7 +346,7 @@ MOLECULENET = {"esol": ("ESOL", "regression"), "freesolv": ("FreeSolv", "regress
 def default_molecule_root() -> str:
     """``../shared/data/molecules`` next to the source checkout if it exists (the local copy),
     else ``data/molecules`` (downloaded there on first use)."""
-    local = Path(__file__).resolve().parents[3] / "shared" / "data" / "molecules"
+    local = shared_data("molecules")
     return str(local) if local.is_dir() else "data/molecules"
 
 

@@ -6,6 +6,7 @@ import pytest
 from graphrnn.datasets import conll as C
 from graphrnn.datasets.conll import (CoNLL2000, Sentence, bmes_to_words, read_conll,
                                      read_segmented, words_to_bmes, write_conll)
+from graphrnn.io import shared_data
 
 SAMPLE = """Confidence NN B-NP
 in IN B-PP
@@ -78,7 +79,7 @@ def test_dataset_downloads_official_gz(tmp_path, monkeypatch):
     assert len(ds) == 3 and (tmp_path / "test.txt").read_text() == SAMPLE
 
 
-SHARED = Path("/work/shared/data/tagging/conll2000")
+SHARED = shared_data("tagging", "conll2000")
 
 
 @pytest.mark.skipif(not (SHARED / "test.txt").exists(), reason="shared CoNLL-2000 not present")

@@ -1,7 +1,6 @@
 """Tests of graphrnn.datasets.molecules: CSV reading, invalid rows, named sets, splits."""
 import math
 import shutil
-from pathlib import Path
 
 import pytest
 from torch_geometric.loader import DataLoader
@@ -10,10 +9,9 @@ from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.molecules import (BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV,
                                          murcko_scaffold, random_split, scaffold_split)
 from graphrnn.structures.molecule import InvalidSmilesError
+from graphrnn.io import shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "molecules"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/molecules")
+DATA = shared_data("molecules")
 needs_data = pytest.mark.skipif(not (DATA / "delaney-processed.csv").is_file(),
                                 reason=f"MoleculeNet copies not found in {DATA}")
 

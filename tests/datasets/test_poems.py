@@ -9,6 +9,7 @@ from graphrnn.datasets import poems as P
 from graphrnn.datasets.poems import (Poem, TangPoems, check_form, filter_poems,
                                      has_unwanted_symbols, is_well_formed, read_blank_line, read_chinese_poetry,
                                      read_poems, read_title_content, split_of, to_simplified)
+from graphrnn.io import shared_data
 
 JING_YE_SI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 LU_CHAI = "空山不见人，但闻人语响。返景入深林，复照青苔上。"
@@ -187,7 +188,7 @@ def test_tang_poems_downloads_missing_files(tmp_path, monkeypatch):
     assert md5 == "f457cf0334e903c0d08d1e1fcbd1030c"
 
 
-SHARED = Path("/work/shared/data/tang_poems")
+SHARED = shared_data("tang_poems")
 
 
 @pytest.mark.skipif(not (SHARED / "tangshi.txt").exists(), reason="shared Tang poems not present")

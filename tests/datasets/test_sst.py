@@ -14,8 +14,9 @@ from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.ptb import TreeFormatError
 from graphrnn.datasets.text import Vocab
 from graphrnn.schedule import schedule_of, topological_levels
+from graphrnn.io import shared_data
 
-REAL = Path("/work/shared/data/sst")
+REAL = shared_data("sst")
 
 TRAIN = """(3 (2 It) (4 (2 is) (4 good)))
 (1 (2 The) (1 (1 plot) (2 (2 is) (1 thin))))
@@ -127,7 +128,7 @@ def test_download_extracts_and_checks_every_file(tmp_path, monkeypatch):
     assert not (tmp_path / "other" / "test.txt").exists()
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="the SST files are not in /work/shared/data/sst")
+@pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/data/sst")
 def test_real_dev_and_test_splits_have_the_published_sizes():
     vocab = Vocab(specials=("<unk>",))                             # skip building the training vocabulary
     dev = S.SST(REAL, "dev", vocab=vocab)

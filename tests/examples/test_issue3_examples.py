@@ -1,12 +1,12 @@
 """The SST example end to end on a few sentences (needs ../shared/data/sst)."""
 import json
-from pathlib import Path
 
 import pytest
 
 from graphrnn.cli import main
+from graphrnn.io import shared_data
 
-SST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sst"
+SST = shared_data("sst")
 
 
 @pytest.mark.skipif(not (SST / "train.txt").exists(), reason="needs ../shared/data/sst")

@@ -1,6 +1,5 @@
 """Smoke tests of the issue-5 examples (addition, poems): train --quick, evaluate, generate."""
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -8,9 +7,10 @@ import torch
 from graphrnn.cli import load_example, main
 from graphrnn.datasets.poems import check_form
 from graphrnn.train import load_checkpoint
+from graphrnn.io import shared_data
 
 torch.set_num_threads(1)
-POEM_ROOT = Path("/work/shared/data/tang_poems")
+POEM_ROOT = shared_data("tang_poems")
 
 
 def test_addition_example(tmp_path, capsys):
@@ -31,7 +31,7 @@ def test_addition_example(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not (POEM_ROOT / "chinese_poetry_quantangshi").is_dir(),
-                    reason="the Tang poem files are not in /work/shared/data")
+                    reason="needs ../shared/data/tang_poems")
 def test_poems_example(tmp_path, capsys):
     example = load_example("poems")
     out = str(tmp_path)

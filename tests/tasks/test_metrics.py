@@ -5,6 +5,7 @@ import torch
 
 from graphrnn.tasks.metrics import (accuracy, conlleval, exact_match, get_chunks,
                                     read_conlleval_file, split_tag)
+from graphrnn.io import shared_data
 
 # word, gold, predicted; the comments say what each line tests
 HAND_FILE = """\
@@ -112,7 +113,7 @@ def test_accuracy_and_exact_match():
         accuracy(pred, target[:, :3])
 
 
-CONLL = "/work/shared/data/tagging/conll2000"
+CONLL = str(shared_data("tagging", "conll2000"))
 
 
 @pytest.mark.skipif(not os.path.exists(f"{CONLL}/test.txt"),
