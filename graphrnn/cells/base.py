@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
@@ -59,6 +60,16 @@ class RecurrentCell(nn.Module):
         raise NotImplementedError
 
     # -- shared ---------------------------------------------------------------------------------
+    def _register_weights(self, ih_rows: int, hh_shape: tuple[int, int],
+                          bias_rows: int | None = None) -> None:
+        """``weight_ih`` (ih_rows, I), ``weight_hh`` (hh_shape) and, when the cell has biases,
+        ``bias_ih`` and ``bias_hh`` (bias_rows, default ih_rows): the names ``torch.nn`` uses."""
+        rows = ih_rows if bias_rows is None else bias_rows
+        self.weight_ih = nn.Parameter(torch.empty(ih_rows, self.input_size))
+        self.weight_hh = nn.Parameter(torch.empty(*hh_shape))
+        for name in ("bias_ih", "bias_hh"):
+            self.register_parameter(name, nn.Parameter(torch.empty(rows)) if self.bias else None)
+
     def reset_parameters(self) -> None:
         """U(-1/sqrt(H), 1/sqrt(H)) for every parameter, as ``torch.nn`` does."""
         bound = 1.0 / math.sqrt(self.hidden_size)

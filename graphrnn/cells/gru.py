@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .base import RecurrentCell, State
 
@@ -58,10 +58,7 @@ class GRUCell(RecurrentCell):
                  reset_after: bool = True, aggr: str = "sum"):
         super().__init__(input_size, hidden_size, bias, aggr)
         self.reset_after = reset_after
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(3 * hidden_size)) if bias else None)
+        self._register_weights(3 * hidden_size, (3 * hidden_size, hidden_size))
         self.reset_parameters()
 
     @property

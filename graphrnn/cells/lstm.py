@@ -96,10 +96,7 @@ class LSTMCell(RecurrentCell):
             proj_size, forget_gate, coupled, peephole)
         self.num_gates = lstm_num_gates(forget_gate, coupled)
         gates, out = self.num_gates * hidden_size, proj_size or hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(gates, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(gates, out))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(gates)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(gates)) if bias else None)
+        self._register_weights(gates, (gates, out))
         for name in peephole_names(forget_gate, coupled) if peephole else ():
             self.register_parameter(name, nn.Parameter(torch.empty(hidden_size)))
         for name in ("weight_ci", "weight_cf", "weight_co"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .base import RecurrentCell, State
 
@@ -43,10 +43,7 @@ class SRNCell(RecurrentCell):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(hidden_size)) if bias else None)
+        self._register_weights(hidden_size, (hidden_size, hidden_size))
         self.reset_parameters()
 
     @property

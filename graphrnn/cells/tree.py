@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .base import RecurrentCell, State
 from .srn import NONLINEARITIES
@@ -77,10 +77,6 @@ def _check_dense(cell: "TreeCell", children: State, n: int) -> int:
         raise ValueError(f"{type(cell).__name__}: got {k} children per node, expected at most "
                          f"arity={cell.arity}")
     return k
-
-
-def _bias(size: int, bias: bool) -> nn.Parameter | None:
-    return nn.Parameter(torch.empty(size)) if bias else None
 
 
 def _bias_sum(cell) -> Tensor | None:
@@ -192,10 +188,7 @@ class RecursiveNetCell(TreeCell):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.arity, self.nonlinearity = arity, nonlinearity
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, arity * hidden_size))
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(hidden_size)) if bias else None)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(hidden_size)) if bias else None)
+        self._register_weights(hidden_size, (hidden_size, arity * hidden_size))
         self.reset_parameters()
 
     @property
@@ -254,10 +247,7 @@ class ChildSumTreeLSTMCell(TreeCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__(input_size, hidden_size, bias)
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.register_parameter("bias_ih", _bias(4 * hidden_size, bias))
-        self.register_parameter("bias_hh", _bias(4 * hidden_size, bias))
+        self._register_weights(4 * hidden_size, (4 * hidden_size, hidden_size))
         self.reset_parameters()
 
     @property
@@ -342,10 +332,7 @@ class NaryTreeLSTMCell(TreeCell):
         if arity < 1:
             raise ValueError(f"arity must be >= 1, got {arity}")
         self.arity = arity
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty((3 + arity) * hidden_size, arity * hidden_size))
-        self.register_parameter("bias_ih", _bias(4 * hidden_size, bias))
-        self.register_parameter("bias_hh", _bias(4 * hidden_size, bias))
+        self._register_weights(4 * hidden_size, ((3 + arity) * hidden_size, arity * hidden_size))
         self.reset_parameters()
 
     @property
@@ -405,10 +392,7 @@ class TreeGRUCell(TreeCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__(input_size, hidden_size, bias)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.register_parameter("bias_ih", _bias(3 * hidden_size, bias))
-        self.register_parameter("bias_hh", _bias(3 * hidden_size, bias))
+        self._register_weights(3 * hidden_size, (3 * hidden_size, hidden_size))
         self.reset_parameters()
 
     @property
