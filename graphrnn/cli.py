@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "bench":
         if args.suite is None:
-            parser.parse_args(["bench", "--help"] if not args.help else ["--help"])
+            print("usage: graphrnn bench SUITE [options]; SUITE is one of: "
+                  + ", ".join(f"{name} ({text})" for name, (_, text) in BENCHMARKS.items()))
+            return 0 if args.help else 2
         return _bench(args.suite, rest + (["--help"] if args.help else []))
     if args.command == "tour":
         from .tour import run as tour

@@ -29,3 +29,10 @@ def test_unknown_example_names_the_known_ones():
 def test_examples_have_descriptions():
     for name, description in available_examples().items():
         assert description, f"examples/{name}.py has no DESCRIPTION line"
+
+
+def test_bench_without_a_suite_lists_the_suites(capsys):
+    assert main(["bench", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in BENCHMARKS)
+    assert main(["bench"]) == 2
