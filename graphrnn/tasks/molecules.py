@@ -39,7 +39,8 @@ from graphrnn.nn.readout import AttentionReadout, Set2Set, readout
 from graphrnn.structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
 from ..io import shared_data
 
-__all__ = ["MoleculeModel", "UniqueEdgeNetwork", "molecule_step", "evaluate_molecules", "roc_auc",
+__all__ = ["MoleculeModel", "MoleculeEnsemble", "UniqueEdgeNetwork", "molecule_step",
+           "evaluate_molecules", "roc_auc",
            "target_stats",
            "load_molecule_dataset", "split_dataset", "MOLECULENET", "default_molecule_root"]
 
@@ -198,6 +199,33 @@ class MoleculeModel(nn.Module):
     def extra_repr(self) -> str:
         return (f"core={self.core_type!r}, readout={self.readout_type!r}, task={self.task!r}, "
                 f"num_targets={self.num_targets}")
+
+
+class MoleculeEnsemble(nn.Module):
+    r"""The mean output of several :class:`MoleculeModel` s (same task and targets; e.g. trained
+    from different initialisations on one split): :math:`\hat y = \frac1K \sum_k \hat y_k`, in
+    the targets' units (regression) or as a mean logit (classification). Scored like a single
+    model by :func:`evaluate_molecules`.
+    """
+
+    def __init__(self, members: Sequence[MoleculeModel]):
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise ValueError("MoleculeEnsemble needs at least one member")
+        first = members[0]
+        for m in members[1:]:
+            if (m.task, m.num_targets) != (first.task, first.num_targets):
+                raise ValueError("ensemble members must share task and num_targets")
+        self.members = nn.ModuleList(members)
+        self.task, self.num_targets = first.task, first.num_targets
+
+    @property
+    def target_std(self) -> Tensor:
+        return self.members[0].target_std
+
+    def forward(self, data) -> Tensor:
+        return torch.stack([m(data) for m in self.members]).mean(0)
 
 
 def _targets(model, batch) -> Tensor:

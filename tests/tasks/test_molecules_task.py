@@ -140,3 +140,22 @@ def test_errors_name_the_input():
         model(bad)
     with pytest.raises(ValueError, match="split"):
         split_dataset(molecules(), "temporal")
+
+
+def test_ensemble_averages_member_predictions():
+    from graphrnn.tasks.molecules import MoleculeEnsemble
+    torch.manual_seed(0)
+    members = [MoleculeModel(hidden=16, readout="sum") for _ in range(3)]
+    for m in members:
+        m.set_target_stats(torch.tensor([50.0]), torch.tensor([20.0]))
+    ensemble = MoleculeEnsemble(members).eval()
+    batch = next(iter(DataLoader(molecules(), batch_size=10)))
+    with torch.no_grad():
+        expected = torch.stack([m.eval()(batch) for m in members]).mean(0)
+        torch.testing.assert_close(ensemble(batch), expected)
+    metrics = evaluate_molecules(ensemble, [batch])
+    assert set(metrics) == {"loss", "mae", "rmse"} and metrics["rmse"] >= 0
+    with pytest.raises(ValueError, match="at least one"):
+        MoleculeEnsemble([])
+    with pytest.raises(ValueError, match="task"):
+        MoleculeEnsemble([members[0], MoleculeModel(hidden=16, task="classification")])
