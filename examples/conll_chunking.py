@@ -17,7 +17,6 @@ The dev split picks the best epoch; the test split is scored once with those wei
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
@@ -25,7 +24,7 @@ from torch.utils.data import DataLoader
 from graphrnn.datasets.conll import CoNLL2000, read_segmented, words_to_bmes
 from graphrnn.tasks.tagging import (BiLSTMTagger, TaggingEncoder, evaluate_tagger, normalize_word,
                                     tagging_step)
-from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_for_evaluation,
                             resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 from graphrnn.io import shared_data
@@ -209,10 +208,7 @@ def train(argv=None) -> int:
 
 def evaluate(argv=None) -> int:
     args = _parser("evaluate").parse_args(argv)
-    apply_threads(args.threads)
-    device = resolve_device(args.device)
-    path = args.checkpoint or str(Path(args.out) / "best.pt")
-    ckpt = load_checkpoint(path)
+    device, ckpt, path = load_for_evaluation(args)
     config = ckpt["config"]
     args.task = config["task"]
     enc = TaggingEncoder.from_state_dict(

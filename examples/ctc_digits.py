@@ -16,7 +16,6 @@ sequence (greedy best path and prefix beam search) is entirely right::
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -27,7 +26,7 @@ from torch.utils.data import DataLoader
 from graphrnn.nn import LSTM
 from graphrnn.tasks.ctc import CTCHead
 from graphrnn.tasks.seq2seq import sequence_exact_match
-from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_for_evaluation,
                             resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
@@ -188,10 +187,7 @@ def train(argv=None) -> int:
 
 def evaluate(argv=None) -> int:
     args = _parser("evaluate").parse_args(argv)
-    apply_threads(args.threads)
-    device = resolve_device(args.device)
-    path = args.checkpoint or str(Path(args.out) / "best.pt")
-    ckpt = load_checkpoint(path)
+    device, ckpt, path = load_for_evaluation(args)
     config = ckpt["config"]
     model = CTCReader(config["dim"], config["hidden"], config["layers"]).to(device)
     model.load_state_dict(ckpt["model"])

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import random
 import time
-from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
 from graphrnn.datasets.text import Vocab, pad_sequences
 from graphrnn.tasks.seq2seq import Seq2Seq, Seq2SeqBatch, seq2seq_step, sequence_exact_match
-from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_for_evaluation,
                             resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
@@ -143,10 +142,7 @@ def train(argv=None) -> int:
 
 def evaluate(argv=None) -> int:
     args = _parser("evaluate").parse_args(argv)
-    apply_threads(args.threads)
-    device = resolve_device(args.device)
-    path = args.checkpoint or str(Path(args.out) / "best.pt")
-    ckpt = load_checkpoint(path)
+    device, ckpt, path = load_for_evaluation(args)
     config, vocab = ckpt["config"], Vocab.from_list(ckpt["vocab"])
     model = build_model(config, vocab).to(device)
     model.load_state_dict(ckpt["model"])

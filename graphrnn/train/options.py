@@ -58,3 +58,16 @@ def write_results(out_dir, filename: str, results: dict):
     path = Path(out_dir) / filename
     atomic_write_bytes(path, (json.dumps(results, indent=1, ensure_ascii=False) + "\n").encode())
     return path
+
+
+def load_for_evaluation(args, default: str = "best.pt"):
+    """What every ``evaluate`` starts with: apply ``--threads``, resolve ``--device`` and load
+    ``--checkpoint`` (default ``OUT/best.pt``). Returns ``(device, checkpoint dict, path)``."""
+    from pathlib import Path
+
+    from .checkpoint import load_checkpoint
+
+    apply_threads(args.threads)
+    device = resolve_device(args.device)
+    path = Path(args.checkpoint or Path(args.out) / default)
+    return device, load_checkpoint(path), path

@@ -15,3 +15,15 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(SystemExit, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_load_for_evaluation_reads_out_best_by_default(tmp_path):
+    from graphrnn.train import load_for_evaluation, save_checkpoint
+
+    model = torch.nn.Linear(2, 1)
+    save_checkpoint(tmp_path / "best.pt", model, config={"hidden": 3})
+    args = example_parser("demo").parse_args(["--out", str(tmp_path), "--device", "cpu"])
+    args.checkpoint = None
+    device, ckpt, path = load_for_evaluation(args)
+    assert device == torch.device("cpu") and ckpt["config"] == {"hidden": 3}
+    assert path == tmp_path / "best.pt"
