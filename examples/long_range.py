@@ -28,7 +28,7 @@ from torch import nn
 
 from graphrnn.tasks.gradient_flow import (CELLS, LongRangeClassifier, first_symbol_data,
                                           gradient_flow, long_range_sweep, plot_gradient_flow)
-from graphrnn.train import (apply_threads, example_parser, load_checkpoint, save_checkpoint,
+from graphrnn.train import (apply_threads, example_parser, load_for_evaluation, save_checkpoint,
                             write_results)
 
 DESCRIPTION = "remember the first symbol over T steps: where SRN, LSTM, GRU fail (+ gradient flow)"
@@ -169,9 +169,7 @@ def train(argv=None) -> int:
 
 def evaluate(argv=None) -> int:
     args = _parser("evaluate").parse_args(argv)
-    apply_threads(args.threads)
-    path = args.checkpoint or str(Path(args.out) / "models.pt")
-    ckpt = load_checkpoint(path)
+    _, ckpt, path = load_for_evaluation(args, "models.pt")
     config = ckpt["config"]
     models = {}
     keys = sorted({k.split(".")[0] for k in ckpt["model"]}, key=lambda k: (k.split("_T")[0],

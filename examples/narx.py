@@ -28,7 +28,7 @@ from torch import nn
 from torch_geometric.data import Batch
 
 from graphrnn.tasks.delay import NARX, TDNN, fit_least_squares, np_series, rmse
-from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
+from graphrnn.train import (Trainer, apply_threads, example_parser, load_for_evaluation,
                             resolve_device, write_results)
 from graphrnn.train.rng import seed_everything
 
@@ -157,16 +157,13 @@ def train(argv=None) -> int:
               f"{test[f'{name}_free_run']:.4f}")
     print(f"  tdnn    {test['tdnn_one_step']:.4f} (input only)")
     print(f"  plot: {out / 'narx_test.png'}")
-    write_results(out, "test_scores.json", {"epochs": len(history), "seconds": elapsed,
-                                                      **test})
+    write_results(out, "test_scores.json", {"epochs": len(history), "seconds": elapsed, **test})
     return 0
 
 
 def evaluate(argv=None) -> int:
     args = _parser("evaluate").parse_args(argv)
-    apply_threads(args.threads)
-    path = args.checkpoint or str(Path(args.out) / "best.pt")
-    ckpt = load_checkpoint(path)
+    _, ckpt, path = load_for_evaluation(args)
     config = ckpt["config"]
     models = build(config)
     models.load_state_dict(ckpt["model"])

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .cells.base import RecurrentCell, State
-from .schedule import Schedule
+from .schedule import Schedule, in_edge_slots
 
 Step = Callable[[Tensor, State], State]
 
@@ -171,15 +171,6 @@ def _levels_no_grad(cell: RecurrentCell, schedule: Schedule, xw: Tensor) -> Stat
         for b, o in zip(buffers, out):
             b[start:stop] = o
     return tuple(buffers)
-
-
-def in_edge_slots(dst: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
-    """Edges sorted by destination (stable) and each edge's rank among its destination's edges."""
-    perm = torch.argsort(dst, stable=True)
-    count = torch.bincount(dst, minlength=num_nodes)
-    start = torch.cumsum(count, 0) - count
-    sorted_dst = dst[perm]
-    return perm, torch.arange(dst.numel(), device=dst.device) - start[sorted_dst]
 
 
 def propagate_rounds(cell: RecurrentCell, x: Tensor, edge_index: Tensor, num_rounds: int,

@@ -7,6 +7,7 @@ while writing leaves the previous file intact and no temporary file behind.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -66,3 +67,13 @@ def shared_data(*parts: str) -> Path:
     base = os.environ.get("GRAPHRNN_DATA")
     root = Path(base) if base else Path(__file__).resolve().parents[2] / "shared" / "data"
     return root.joinpath(*parts)
+
+
+def read_json(path: str | os.PathLike):
+    """Parse the JSON file at ``path``; malformed JSON raises ``ValueError`` naming the file and
+    the line."""
+    with open(path, encoding="utf-8-sig") as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e

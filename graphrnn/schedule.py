@@ -212,6 +212,15 @@ class Schedule:
                 f"num_levels={self.num_levels}, reverse={self.reverse})")
 
 
+def in_edge_slots(dst: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Edges sorted by destination (stable): the permutation, and each sorted edge's rank among
+    the edges into the same node (its child slot, in original edge order)."""
+    perm = torch.argsort(dst, stable=True)
+    count = torch.bincount(dst, minlength=num_nodes)
+    start = torch.cumsum(count, 0) - count
+    return perm, torch.arange(dst.numel(), device=dst.device) - start[dst[perm]]
+
+
 def schedule_from_levels(edge_index: Tensor, level: Tensor, reverse: bool = False) -> Schedule:
     """Group nodes and edges by precomputed levels (see :func:`topological_levels`).
 
@@ -229,12 +238,9 @@ def schedule_from_levels(edge_index: Tensor, level: Tensor, reverse: bool = Fals
 
     src, dst = (edge_index[1], edge_index[0]) if reverse else (edge_index[0], edge_index[1])
     dst_pos = rank[dst]
-    edge_perm = torch.argsort(dst_pos, stable=True)
+    edge_perm, edge_slot = in_edge_slots(dst_pos, num_nodes)
     edge_dst = dst_pos[edge_perm]
     edge_src = rank[src][edge_perm]
-    in_count = torch.bincount(edge_dst, minlength=num_nodes)
-    in_ptr = torch.cumsum(in_count, 0) - in_count
-    edge_slot = torch.arange(edge_dst.numel(), device=device) - in_ptr[edge_dst]
     edge_count = torch.bincount(level[dst], minlength=num_levels) if dst.numel() else torch.zeros(
         num_levels, dtype=torch.long, device=device)
     edge_ptr = torch.zeros(num_levels + 1, dtype=torch.long, device=device)

@@ -20,7 +20,6 @@ tests this, both to filter a corpus and to judge generated poems.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
+from ..io import read_json
 from .download import download_url
 
 __all__ = [
@@ -108,11 +108,7 @@ def read_blank_line(path: str | os.PathLike) -> list[Poem]:
 
 def read_chinese_poetry(path: str | os.PathLike) -> list[Poem]:
     """Read a chinese-poetry JSON file: a list of ``{"author", "paragraphs", "title", "id"}``."""
-    with open(path, encoding="utf-8-sig") as f:
-        try:
-            items = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e
+    items = read_json(path)
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a JSON list of poems, got {type(items).__name__}")
     poems = []

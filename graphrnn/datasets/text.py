@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, read_json
 
 __all__ = [
     "PAD", "UNK", "BOS", "EOS", "SPECIALS", "nltk_punkt_available", "tokenize", "detokenize",
@@ -341,11 +341,7 @@ class Vocab:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":
         """Read a vocabulary written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            try:
-                state = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e
+        state = read_json(path)
         if not isinstance(state, dict):
             raise ValueError(f"{path}: expected a JSON object, got {type(state).__name__}")
         return cls.from_state_dict(state, source=str(path))
