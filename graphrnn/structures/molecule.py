@@ -6,7 +6,10 @@
 * ``edge_index`` ``[2, 2B]``: bond ``k`` between atoms ``a`` and ``b`` gives edges ``2k = (a, b)``
   and ``2k + 1 = (b, a)``;
 * ``edge_attr`` ``[2B, BOND_FEATURE_DIM]`` float, the same row for both directions;
-* ``z`` ``[N]`` atomic numbers, and ``smiles`` (the input SMILES, or rdkit's for a ``Mol``).
+* ``z`` ``[N]`` atomic numbers, and ``smiles`` (the input SMILES, or rdkit's for a ``Mol``);
+* with ``descriptors=True`` (or a list of names), ``descriptors`` ``[1, D]`` float: molecule-level
+  RDKit descriptors (:mod:`graphrnn.structures.descriptors`; the curated 91 by default), so a PyG
+  batch of ``B`` molecules has ``descriptors [B, D]``. Off by default.
 
 Atom feature layout (``atom_feature_names()`` lists every column by name), in order:
 
@@ -27,11 +30,13 @@ Bond feature layout (``bond_feature_names()``): type one-hot (single, double, tr
 """
 from __future__ import annotations
 
-from typing import Union
+from typing import Sequence, Union
 
 import torch
 from rdkit import Chem, rdBase
 from torch_geometric.data import Data
+
+from .descriptors import molecule_descriptors, resolve_descriptors
 
 #: Elements with their own one-hot column (organic subset first, then common salts and metals);
 #: any other element sets the "other" column.
@@ -132,8 +137,14 @@ def parse_smiles(smiles: str) -> Chem.Mol:
     return mol
 
 
-def from_mol(mol: Chem.Mol, smiles: str | None = None) -> Data:
-    """PyG ``Data`` for an rdkit ``Mol`` (see the module docstring for the fields)."""
+def from_mol(mol: Chem.Mol, smiles: str | None = None,
+             descriptors: Union[bool, Sequence[str]] = False) -> Data:
+    """PyG ``Data`` for an rdkit ``Mol`` (see the module docstring for the fields).
+
+    ``descriptors``: ``True`` adds ``data.descriptors [1, 91]`` (the curated
+    ``DESCRIPTOR_NAMES``), a sequence of ``rdkit.Chem.Descriptors`` names adds those; NaN or
+    infinite values become 0 (:func:`~graphrnn.structures.descriptors.molecule_descriptors`).
+    Default ``False``: none."""
     if not isinstance(mol, Chem.Mol):
         raise TypeError(f"mol must be an rdkit Chem.Mol, got {type(mol).__name__}")
     atoms = [mol.GetAtomWithIdx(i) for i in range(mol.GetNumAtoms())]
@@ -147,17 +158,23 @@ def from_mol(mol: Chem.Mol, smiles: str | None = None) -> Data:
         feats += [f, f]
     edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t().contiguous()
     edge_attr = torch.tensor(feats, dtype=torch.float).view(-1, BOND_FEATURE_DIM)
-    return Data(x=x, edge_index=edge_index, edge_attr=edge_attr, z=z,
+    data = Data(x=x, edge_index=edge_index, edge_attr=edge_attr, z=z,
                 smiles=smiles if smiles is not None else Chem.MolToSmiles(mol),
                 num_nodes=x.size(0))
+    names = resolve_descriptors(descriptors)
+    if names is not None:
+        data.descriptors = molecule_descriptors(mol, names)            # [1, D]
+    return data
 
 
-def from_smiles(smiles: Union[str, Chem.Mol]) -> Data:
-    """PyG ``Data`` for a SMILES string (or an rdkit ``Mol``).
+def from_smiles(smiles: Union[str, Chem.Mol],
+                descriptors: Union[bool, Sequence[str]] = False) -> Data:
+    """PyG ``Data`` for a SMILES string (or an rdkit ``Mol``); ``descriptors`` as in
+    :func:`from_mol`.
 
     Raises:
         InvalidSmilesError: rdkit cannot parse ``smiles``, or it has no atoms.
     """
     if isinstance(smiles, Chem.Mol):
-        return from_mol(smiles)
-    return from_mol(parse_smiles(smiles), smiles=smiles)
+        return from_mol(smiles, descriptors=descriptors)
+    return from_mol(parse_smiles(smiles), smiles=smiles, descriptors=descriptors)
