@@ -8,6 +8,7 @@ from torch_geometric.loader import DataLoader
 from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.molecules import (BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV,
                                          murcko_scaffold, random_split, scaffold_split)
+from graphrnn.structures.descriptors import DESCRIPTOR_NAMES
 from graphrnn.structures.molecule import InvalidSmilesError
 from graphrnn.io import shared_data
 
@@ -39,6 +40,20 @@ def test_csv_skips_invalid_rows_with_line_numbers(csv_path):
     assert ds[1].y[0, 0] == -0.5 and math.isnan(ds[1].y[0, 1])      # empty cell -> NaN label
     batch = next(iter(DataLoader(ds, batch_size=2)))
     assert batch.y.shape == (2, 2) and batch.num_graphs == 2
+
+
+def test_csv_descriptors_are_opt_in(csv_path, recwarn):
+    plain = MoleculeCSV(csv_path, "smiles", ["a", "b"])
+    assert plain.descriptor_names is None and "descriptors" not in plain[0]
+    ds = MoleculeCSV(csv_path, "smiles", ["a", "b"], descriptors=True)
+    assert ds.descriptor_names == DESCRIPTOR_NAMES
+    batch = next(iter(DataLoader(ds, batch_size=2)))
+    assert batch.descriptors.shape == (2, len(DESCRIPTOR_NAMES))
+    tpsa = MoleculeCSV(csv_path, "smiles", "a", descriptors=["TPSA"])
+    assert tpsa.descriptor_names == ("TPSA",)
+    assert tpsa[0].descriptors.item() == pytest.approx(20.23)          # ethanol's TPSA
+    with pytest.raises(KeyError, match="Nope"):
+        MoleculeCSV(csv_path, "smiles", "a", descriptors=["Nope"])
 
 
 def test_csv_raise_mode_names_row(csv_path):
