@@ -6,7 +6,7 @@ molecule (Gilmer et al. 2017, `arXiv:1704.01212 <https://arxiv.org/abs/1704.0121
 .. math::
     h^0_v = \mathrm{ReLU}(W x_v + b), \qquad
     h^T = \mathrm{core}(h^0, E, e), \qquad
-    r_G = R(\{h^T_v : v \in G\}), \qquad \hat y_G = \mathrm{MLP}(r_G)
+    r_G = R(\{h^T_v : v \in G\}), \qquad \hat y_G = \mathrm{MLP}([r_G ; (d_G - \mu_d) / \sigma_d])
 
 with the core either the MPNN of Gilmer et al. (``core="mpnn"``: ``T`` rounds of edge-network
 messages :math:`m_v = \sum_{u \to v} A(e_{uv}) h_u` and a GRU update, shared weights; see
@@ -14,7 +14,12 @@ messages :math:`m_v = \sum_{u \to v} A(e_{uv}) h_u` and a GRU update, shared wei
 (``core="gn"``, Battaglia et al. 2018, :class:`~graphrnn.nn.GNBlock`), and the readout ``R`` sum,
 mean, attention or Set2Set (Vinyals et al. 2016) -- or, for properties that are sums of atom
 contributions (``readout="additive"``), the head applied to every atom and summed,
-:math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`.
+:math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`. The molecule-level descriptors :math:`d_G` are
+optional (``descriptor_size > 0``, as chemprop's ``--features_generator``; RDKit 2-D descriptors
+from :mod:`graphrnn.structures.descriptors`, ``data.descriptors [B, D]``), standardised with the
+mean and standard deviation of the training molecules (:func:`descriptor_stats`,
+:meth:`MoleculeModel.set_descriptor_stats`) and concatenated to the readout; without them the head
+sees :math:`r_G` alone.
 
 Regression targets are standardised inside the model: the head predicts
 :math:`(y - \mu) / \sigma` with :math:`\mu, \sigma` from the training set (buffers, so checkpoints
@@ -41,7 +46,7 @@ from ..io import shared_data
 
 __all__ = ["MoleculeModel", "MoleculeEnsemble", "UniqueEdgeNetwork", "molecule_step",
            "evaluate_molecules", "roc_auc",
-           "target_stats",
+           "target_stats", "descriptor_stats",
            "load_molecule_dataset", "split_dataset", "MOLECULENET", "default_molecule_root"]
 
 class UniqueEdgeNetwork(EdgeNetwork):
@@ -93,17 +98,21 @@ class MoleculeModel(nn.Module):
         task: ``"regression"`` or ``"classification"`` (binary, one logit per target)
             (default ``"regression"``).
         dropout: dropout before each head layer (default 0).
+        descriptor_size: width :math:`D` of the molecule-level descriptors ``data.descriptors``
+            concatenated, standardised, to the readout before the head; 0 for none (default 0).
+            Not with the additive readout.
 
     Shapes:
         - input: a PyG ``Batch`` with ``x [N, node_in]``, ``edge_index [2, E]``,
-          ``edge_attr [E, edge_in]``, ``batch [N]``.
+          ``edge_attr [E, edge_in]``, ``batch [N]``, and ``descriptors [B, descriptor_size]``
+          when ``descriptor_size > 0``.
         - output: :math:`[B, \text{num\_targets}]`, targets' units (regression) or logits.
     """
 
     def __init__(self, num_targets: int = 1, node_in: int = ATOM_FEATURE_DIM,
                  edge_in: int = BOND_FEATURE_DIM, hidden: int = 64, num_steps: int = 3,
                  core: str = "mpnn", readout: str = "set2set", task: str = "regression",
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, descriptor_size: int = 0):
         super().__init__()
         for name, value, allowed in (("core", core, CORES), ("readout", readout, READOUTS),
                                      ("task", task, TASKS)):
@@ -112,6 +121,12 @@ class MoleculeModel(nn.Module):
         if num_targets < 1 or hidden < 1 or num_steps < 1:
             raise ValueError(f"num_targets, hidden and num_steps must be positive, got "
                              f"{num_targets}, {hidden}, {num_steps}")
+        if descriptor_size < 0:
+            raise ValueError(f"descriptor_size must be 0 or positive, got {descriptor_size}")
+        if descriptor_size and readout == "additive":
+            raise ValueError("descriptor_size > 0 needs a per-molecule readout; the additive "
+                             "readout sums per-atom outputs and has no place for descriptors")
+        self.descriptor_size = descriptor_size
         self.num_targets, self.node_in, self.edge_in = num_targets, node_in, edge_in
         self.hidden, self.num_steps, self.core_type = hidden, num_steps, core
         self.readout_type, self.task, self.dropout = readout, task, dropout
@@ -132,17 +147,22 @@ class MoleculeModel(nn.Module):
         else:
             self.pool = None
             width = hidden
+        width += descriptor_size                            # [r_G ; standardised d_G]
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, hidden), nn.ReLU(),
                                   nn.Dropout(dropout), nn.Linear(hidden, num_targets))
         self.register_buffer("target_mean", torch.zeros(num_targets))
         self.register_buffer("target_std", torch.ones(num_targets))
+        if descriptor_size:         # only then, so checkpoints without descriptors still load
+            self.register_buffer("descriptor_mean", torch.zeros(descriptor_size))
+            self.register_buffer("descriptor_std", torch.ones(descriptor_size))
 
     @property
     def config(self) -> dict:
         """The constructor arguments, JSON-serialisable (for checkpoints)."""
         return dict(num_targets=self.num_targets, node_in=self.node_in, edge_in=self.edge_in,
                     hidden=self.hidden, num_steps=self.num_steps, core=self.core_type,
-                    readout=self.readout_type, task=self.task, dropout=self.dropout)
+                    readout=self.readout_type, task=self.task, dropout=self.dropout,
+                    descriptor_size=self.descriptor_size)
 
     @torch.no_grad()
     def set_target_stats(self, mean: Tensor, std: Tensor) -> None:
@@ -156,9 +176,39 @@ class MoleculeModel(nn.Module):
         self.target_mean.copy_(mean)
         self.target_std.copy_(std)
 
+    @torch.no_grad()
+    def set_descriptor_stats(self, mean: Tensor, std: Tensor) -> None:
+        """Standardise the descriptors with ``mean``, ``std`` ``[descriptor_size]`` (those of the
+        training molecules: :func:`descriptor_stats`). A zero ``std`` (a descriptor constant over
+        the training set) is taken as 1, so that column is only centred."""
+        if not self.descriptor_size:
+            raise ValueError("set_descriptor_stats: this model has descriptor_size=0")
+        mean, std = torch.as_tensor(mean).float().view(-1), torch.as_tensor(std).float().view(-1)
+        if mean.numel() != self.descriptor_size or std.numel() != self.descriptor_size:
+            raise ValueError(f"descriptor mean and std must have {self.descriptor_size} entries, "
+                             f"got {mean.numel()} and {std.numel()}")
+        if not (torch.isfinite(mean).all() and torch.isfinite(std).all()) or (std < 0).any():
+            raise ValueError("descriptor mean and std must be finite, std non-negative")
+        self.descriptor_mean.copy_(mean)
+        self.descriptor_std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
+
+    def _descriptors(self, data, num_graphs: int) -> Tensor:
+        """``data.descriptors`` standardised, ``[B, descriptor_size]``; errors name the field."""
+        d = getattr(data, "descriptors", None)
+        if d is None:
+            raise ValueError(f"the molecule batch has no 'descriptors' but the model expects "
+                             f"data.descriptors of shape [B, {self.descriptor_size}] "
+                             "(descriptor_size > 0); build the data set with descriptors=True")
+        if d.dim() != 2 or d.size(0) != num_graphs or d.size(1) != self.descriptor_size:
+            raise ValueError(f"data.descriptors must have shape [{num_graphs}, "
+                             f"{self.descriptor_size}] (B molecules, descriptor_size), got "
+                             f"{list(d.shape)}")
+        return (d.float() - self.descriptor_mean) / self.descriptor_std
+
     def embed(self, data) -> Tensor:
-        """One vector per molecule, ``[B, readout width]`` (per atom, ``[N, H]``, for the
-        additive readout)."""
+        """One vector per molecule, ``[B, readout width]``, followed by the standardised
+        descriptors when ``descriptor_size > 0`` (per atom, ``[N, H]``, for the additive
+        readout)."""
         for name in ("x", "edge_index", "edge_attr"):
             if getattr(data, name, None) is None:
                 raise ValueError(f"the molecule batch has no {name!r}; expected graphs from "
@@ -182,8 +232,12 @@ class MoleculeModel(nn.Module):
         if self.readout_type == "additive":
             return h
         if self.pool is None:
-            return readout(h, batch, self.readout_type, num_graphs)
-        return self.pool(h, batch, num_graphs)
+            r = readout(h, batch, self.readout_type, num_graphs)
+        else:
+            r = self.pool(h, batch, num_graphs)
+        if self.descriptor_size:
+            r = torch.cat([r, self._descriptors(data, num_graphs)], dim=1)
+        return r
 
     def forward(self, data) -> Tensor:
         out = self.head(self.embed(data))
@@ -198,7 +252,8 @@ class MoleculeModel(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"core={self.core_type!r}, readout={self.readout_type!r}, task={self.task!r}, "
-                f"num_targets={self.num_targets}")
+                f"num_targets={self.num_targets}"
+                + (f", descriptor_size={self.descriptor_size}" if self.descriptor_size else ""))
 
 
 class MoleculeEnsemble(nn.Module):
@@ -362,6 +417,22 @@ def target_stats(dataset) -> tuple[Tensor, Tensor]:
     return mean.float(), var.sqrt().clamp(min=1e-6).float()
 
 
+def descriptor_stats(dataset) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation ``[D]`` of ``data.descriptors`` over ``dataset`` (pass the
+    training split only, so validation and test molecules do not leak into the scaling)."""
+    if len(dataset) == 0:
+        raise ValueError("descriptor_stats: dataset is empty")
+    rows = []
+    for i in range(len(dataset)):
+        d = getattr(dataset[i], "descriptors", None)
+        if d is None:
+            raise ValueError(f"descriptor_stats: item {i} has no 'descriptors'; build the data "
+                             "set with descriptors=True")
+        rows.append(d.view(1, -1))
+    x = torch.cat(rows).double()
+    return x.mean(0).float(), x.std(0, unbiased=False).float()
+
+
 # ------------------------------------------------------------------------------------------------
 # data sets and splits
 
@@ -378,22 +449,24 @@ def default_molecule_root() -> str:
     return str(local) if local.is_dir() else "data/molecules"
 
 
-def load_molecule_dataset(name: str, root: Optional[str] = None):
-    """``"tpsa"`` or a MoleculeNet name (``MOLECULENET``); returns ``(dataset, task)``."""
+def load_molecule_dataset(name: str, root: Optional[str] = None, descriptors=False):
+    """``"tpsa"`` or a MoleculeNet name (``MOLECULENET``); returns ``(dataset, task)``.
+    ``descriptors`` (``True``, a list of RDKit descriptor names, or ``False``) adds
+    ``data.descriptors`` to every graph (:class:`graphrnn.datasets.MoleculeDataset`)."""
     import graphrnn.datasets as D
     import warnings
     name = name.lower()
     if name == "tpsa":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")    # rdkit rejects a few of its own SMILES; listed
-            return D.TPSA(), "regression"
+            return D.TPSA(descriptors=descriptors), "regression"
     if name not in MOLECULENET:
         raise ValueError(f"dataset {name!r} is not known; expected 'tpsa' or one of "
                          f"{sorted(MOLECULENET)}")
     cls, task = MOLECULENET[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return getattr(D, cls)(root or default_molecule_root()), task
+        return getattr(D, cls)(root or default_molecule_root(), descriptors=descriptors), task
 
 
 def split_dataset(dataset, split: str = "random", seed: int = 0,

@@ -10,9 +10,11 @@ from rdkit.Chem import Descriptors
 from torch_geometric.loader import DataLoader
 
 from graphrnn.nn.message_passing import EdgeNetwork
+from graphrnn.structures.descriptors import DESCRIPTOR_DIM
 from graphrnn.structures.molecule import from_smiles
-from graphrnn.tasks.molecules import (MoleculeModel, UniqueEdgeNetwork, evaluate_molecules,
-                                      molecule_step, roc_auc, split_dataset, target_stats)
+from graphrnn.tasks.molecules import (MoleculeModel, UniqueEdgeNetwork, descriptor_stats,
+                                      evaluate_molecules, molecule_step, roc_auc, split_dataset,
+                                      target_stats)
 
 torch.set_num_threads(1)
 
@@ -159,3 +161,66 @@ def test_ensemble_averages_member_predictions():
         MoleculeEnsemble([])
     with pytest.raises(ValueError, match="task"):
         MoleculeEnsemble([members[0], MoleculeModel(hidden=16, task="classification")])
+
+
+def described(smiles=SMILES):
+    data = molecules(smiles)
+    for d, s in zip(data, smiles):
+        d.descriptors = from_smiles(s, descriptors=True).descriptors
+    return data
+
+
+def test_forward_with_descriptors_concatenates_them_standardised():
+    torch.manual_seed(0)
+    data = described()
+    model = MoleculeModel(hidden=16, readout="sum", descriptor_size=DESCRIPTOR_DIM).eval()
+    assert "descriptor_size=91" in repr(model) and model.config["descriptor_size"] == 91
+    mean, std = descriptor_stats(data)
+    model.set_descriptor_stats(mean, std)
+    batch = next(iter(DataLoader(data, batch_size=4)))
+    assert batch.descriptors.shape == (4, DESCRIPTOR_DIM)
+    emb = model.embed(batch)
+    assert emb.shape == (4, 16 + DESCRIPTOR_DIM) and model(batch).shape == (4, 1)
+    safe = torch.where(std > 1e-6, std, torch.ones_like(std))   # a constant column is centred only
+    torch.testing.assert_close(emb[:, 16:], (batch.descriptors - mean) / safe)
+    # the descriptors reach the output
+    other = batch.clone()
+    other.descriptors = other.descriptors + 1.0
+    assert not torch.allclose(model(batch), model(other))
+    # a checkpoint carries the statistics; one without descriptors has no such buffers
+    copy = MoleculeModel(**model.config)
+    copy.load_state_dict(model.state_dict())
+    torch.testing.assert_close(copy.descriptor_mean, mean)
+    assert "descriptor_mean" not in MoleculeModel(hidden=16).state_dict()
+
+
+def test_descriptor_stats_come_from_the_training_split_only():
+    data = described()
+    train, val, test = split_dataset(data, "random", seed=0, fractions=(0.6, 0.2, 0.2))
+    mean, std = descriptor_stats(train)
+    rows = torch.cat([data[i].descriptors for i in train.indices]).double()
+    torch.testing.assert_close(mean, rows.mean(0).float())
+    torch.testing.assert_close(std, rows.std(0, unbiased=False).float())
+    everything = torch.cat([d.descriptors for d in data]).double().mean(0).float()
+    assert not torch.allclose(mean, everything)
+    with pytest.raises(ValueError, match="descriptors"):
+        descriptor_stats(molecules()[:2])
+
+
+def test_descriptor_errors_name_the_input():
+    model = MoleculeModel(hidden=8, readout="sum", descriptor_size=DESCRIPTOR_DIM)
+    batch = next(iter(DataLoader(molecules()[:3], batch_size=3)))
+    with pytest.raises(ValueError, match=r"no 'descriptors'.*data.descriptors of shape \[B, 91\]"):
+        model(batch)
+    bad = next(iter(DataLoader(described()[:3], batch_size=3)))
+    bad.descriptors = bad.descriptors[:, :10]
+    with pytest.raises(ValueError, match=r"data.descriptors must have shape \[3, 91\].*\[3, 10\]"):
+        model(bad)
+    with pytest.raises(ValueError, match="91 entries"):
+        model.set_descriptor_stats(torch.zeros(5), torch.ones(5))
+    with pytest.raises(ValueError, match="descriptor_size=0"):
+        MoleculeModel(hidden=8).set_descriptor_stats(torch.zeros(1), torch.ones(1))
+    with pytest.raises(ValueError, match="additive"):
+        MoleculeModel(hidden=8, readout="additive", descriptor_size=4)
+    # a model without descriptors ignores them
+    assert MoleculeModel(hidden=8, readout="sum")(bad).shape == (3, 1)
