@@ -9,8 +9,14 @@ data/molecules); and TPSA, which rdkit ships (``graphrnn train tpsa``). Random 8
 once on the test split; OUT/test_metrics.json holds the result. ``--ensemble K`` (default 3 for
 ESOL and FreeSolv, else 1) trains K models on the same split, from seeds SEED + 1000 k, each kept
 at its best validation epoch (OUT/member<k>/best.pt), and scores the mean of their predictions.
+``--descriptors`` (off by default) gives the model 91 molecule-level RDKit 2-D descriptors
+(graphrnn.structures.descriptors: logP, molar refractivity, TPSA, counts, topological indices, ...),
+standardised with the training split's mean and standard deviation and concatenated to the readout
+before the head, as chemprop's ``--features_generator rdkit_2d_normalized`` does; the checkpoint's
+config names them, so ``evaluate`` recomputes the same ones.
 
     graphrnn train esol --threads 1
+    graphrnn train esol --descriptors --split scaffold --threads 1
     graphrnn train esol --dataset freesolv --split scaffold --seed 1
     graphrnn evaluate esol --checkpoint runs/esol/best.pt
 """
@@ -22,9 +28,9 @@ from pathlib import Path
 import torch
 from torch_geometric.loader import DataLoader
 
-from graphrnn.tasks.molecules import (MoleculeEnsemble, MoleculeModel, evaluate_molecules,
-                                      load_molecule_dataset, molecule_step, split_dataset,
-                                      target_stats)
+from graphrnn.tasks.molecules import (MoleculeEnsemble, MoleculeModel, descriptor_stats,
+                                      evaluate_molecules, load_molecule_dataset, molecule_step,
+                                      split_dataset, target_stats)
 from graphrnn.train import (Trainer, apply_threads, example_parser, load_checkpoint,
                             resolve_device, seed_everything, write_results)
 
@@ -62,22 +68,30 @@ def parser(name: str = "esol", dataset: str = "esol", evaluate: bool = False):
     p.add_argument("--ensemble", type=int, default=ensemble,
                    help="train this many models (seeds SEED + 1000 k) on the split and average "
                         "their predictions (OUT/member<k>/ per model) (default: %(default)s)")
+    if not evaluate:
+        p.add_argument("--descriptors", action="store_true",
+                       help="concatenate 91 RDKit 2-D descriptors of each molecule, standardised "
+                            "on the training split, to the readout (default: off)")
     if evaluate:
         p.add_argument("--checkpoint", default=None, help="default: OUT/best.pt")
     return p
 
 
-def _splits(args):
-    dataset, task = load_molecule_dataset(args.dataset, args.root)
+def _splits(args, descriptors=None):
+    """``([train, val, test], task, descriptor names or None)``; ``descriptors``: ``True``, the
+    names a checkpoint recorded, or ``None`` for none."""
+    dataset, task = load_molecule_dataset(args.dataset, args.root, descriptors=descriptors)
+    names = dataset.descriptor_names
     if args.quick:      # a few hundred molecules, for smoke tests and the tour
         dataset = torch.utils.data.Subset(dataset, range(min(len(dataset), 300)))
         dataset.smiles = [dataset.dataset.smiles[i] for i in dataset.indices]
-    return split_dataset(dataset, args.split, seed=args.seed), task
+    return split_dataset(dataset, args.split, seed=args.seed), task, names
 
 
-def _build_model(args, num_targets: int, task: str) -> MoleculeModel:
+def _build_model(args, num_targets: int, task: str, descriptor_size: int = 0) -> MoleculeModel:
     return MoleculeModel(num_targets, hidden=args.hidden, num_steps=args.message_steps,
-                         core=args.core, readout=args.readout, task=task, dropout=args.dropout)
+                         core=args.core, readout=args.readout, task=task, dropout=args.dropout,
+                         descriptor_size=descriptor_size)
 
 
 def _member_dir(out: Path, k: int, ensemble: int) -> Path:
@@ -92,6 +106,8 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
     args = parser(name, dataset).parse_args(argv)
     if args.ensemble < 1:
         raise SystemExit(f"--ensemble must be at least 1, got {args.ensemble}")
+    if args.descriptors and args.readout == "additive":
+        raise SystemExit("--descriptors needs a per-molecule readout, not --readout additive")
     apply_threads(args.threads)
     device = resolve_device(args.device)
     out = Path(args.out)
@@ -99,9 +115,12 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
         args.hidden = min(args.hidden, 32)
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    (train_set, val_set, test_set), task = _splits(args)
+    (train_set, val_set, test_set), task, names = _splits(args, args.descriptors or None)
     print(f"{args.dataset} ({task}, {args.split} split): {len(train_set)} / {len(val_set)} / "
-          f"{len(test_set)} molecules ({time.perf_counter() - t0:.1f}s to featurise)")
+          f"{len(test_set)} molecules" + (f", {len(names)} descriptors" if names else "")
+          + f" ({time.perf_counter() - t0:.1f}s to featurise)")
+    # descriptors are scaled by the training split's statistics only
+    desc_stats = descriptor_stats(train_set) if names else None
     num_targets = train_set[0].y.size(-1)
     val_loader = DataLoader(val_set, batch_size=256)
     test_loader = DataLoader(test_set, batch_size=256)
@@ -112,9 +131,11 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
         # member 0 is the single model of --ensemble 1
         member_seed = args.seed + 1000 * k
         seed_everything(member_seed)
-        model = _build_model(args, num_targets, task)
+        model = _build_model(args, num_targets, task, len(names) if names else 0)
         if task == "regression":
             model.set_target_stats(*target_stats(train_set))
+        if names:
+            model.set_descriptor_stats(*desc_stats)
         gen = torch.Generator().manual_seed(member_seed)
         train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                                   generator=gen)
@@ -123,7 +144,8 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs,
                                                                eta_min=args.lr / 50)
         config = {"model": model.config, "dataset": args.dataset, "split": args.split,
-                  "seed": args.seed, "member_seed": member_seed, "quick": args.quick}
+                  "seed": args.seed, "member_seed": member_seed, "quick": args.quick,
+                  "descriptors": list(names) if names else None}
         trainer = Trainer(model, optimizer, molecule_step, scheduler=scheduler,
                           evaluate_fn=lambda m, loader: evaluate_molecules(m, loader, device),
                           clip_grad_norm=args.clip_grad_norm, max_epochs=args.epochs,
@@ -142,7 +164,8 @@ def train(argv=None, name: str = "esol", dataset: str = "esol") -> int:
     best = per_member[0]["best_epoch"] if len(members) == 1 else \
         [r["best_epoch"] for r in per_member]
     score = val[monitor[len("val_"):]]
-    result = {"dataset": args.dataset, "split": args.split, "seed": args.seed, "best_epoch": best,
+    result = {"dataset": args.dataset, "split": args.split, "seed": args.seed,
+              "descriptors": len(names) if names else 0, "best_epoch": best,
               "best_" + monitor: score, "epochs": len(history),
               "seconds_per_epoch": per_epoch, "ensemble": args.ensemble,
               **({"members": per_member} if len(members) > 1 else {}),
@@ -171,7 +194,9 @@ def evaluate(argv=None, name: str = "esol", dataset: str = "esol") -> int:
     args.dataset, args.split = config["dataset"], config["split"]
     args.seed, args.quick = config["seed"], config.get("quick", False)
     model = members[0] if len(members) == 1 else MoleculeEnsemble(members)
-    (_, _, test_set), _ = _splits(args)
+    # a checkpoint trained with descriptors names them; recompute exactly those
+    names = config.get("descriptors")
+    (_, _, test_set), _, _ = _splits(args, names or None)
     test = evaluate_molecules(model, DataLoader(test_set, batch_size=256), device)
     print(f"{args.dataset} ({args.split} split, seed {args.seed}), {len(test_set)} test "
           "molecules: " + ", ".join(f"{k} {v:.4g}" for k, v in test.items()))

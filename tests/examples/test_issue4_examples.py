@@ -40,6 +40,29 @@ def test_esol_and_other_moleculenet_sets(tmp_path, extra):
 
 
 @needs_molecules
+def test_descriptors_scaled_on_training_split_and_evaluate(tmp_path):
+    import torch
+    from graphrnn.structures.molecule import from_smiles
+    from graphrnn.tasks.molecules import descriptor_stats, load_molecule_dataset, split_dataset
+    from graphrnn.train import load_checkpoint
+    assert run("freesolv", tmp_path, "--root", str(MOLECULES), "--descriptors",
+               "--ensemble", "1") == 0
+    result = json.loads((tmp_path / "test_metrics.json").read_text())
+    assert result["descriptors"] == 91
+    ckpt = load_checkpoint(tmp_path / "best.pt")
+    assert ckpt["config"]["model"]["descriptor_size"] == 91
+    assert len(ckpt["config"]["descriptors"]) == 91
+    # the statistics are those of the training split (--quick: the first 300 molecules)
+    dataset, _ = load_molecule_dataset("freesolv", str(MOLECULES))
+    train, _, _ = split_dataset(torch.utils.data.Subset(dataset, range(300)), "random", seed=0)
+    mean, _ = descriptor_stats([from_smiles(dataset.smiles[i], descriptors=True)
+                                for i in train.indices])
+    torch.testing.assert_close(ckpt["model"]["descriptor_mean"], mean)
+    # evaluate rebuilds the descriptors from the checkpoint's config
+    assert run("freesolv", tmp_path, "--root", str(MOLECULES), action="evaluate") == 0
+
+
+@needs_molecules
 def test_freesolv_alias(tmp_path):
     assert run("freesolv", tmp_path, "--root", str(MOLECULES)) == 0
     assert json.loads((tmp_path / "test_metrics.json").read_text())["dataset"] == "freesolv"
