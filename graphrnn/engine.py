@@ -22,7 +22,9 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .cells.base import RecurrentCell, State
+from .cells.tree import NaryTreeLSTMCell
 from .schedule import Schedule, in_edge_slots
+from .tree_lstm_levels import nary_tree_lstm_projected
 
 Step = Callable[[Tensor, State], State]
 
@@ -153,6 +155,9 @@ def propagate(cell: RecurrentCell, x: Tensor, schedule: Schedule, projected: boo
     xw = xw.index_select(0, schedule.order.to(xw.device))
     if schedule.order.device != xw.device:
         schedule = schedule.to(xw.device)
+    if type(cell) is NaryTreeLSTMCell:                 # exactly the cell: a subclass may change step
+        states = nary_tree_lstm_projected(xw, cell.weight_hh, schedule, cell.arity)
+        return tuple(s.index_select(0, schedule.rank) for s in states)
     params = tuple(cell.parameters())
     if torch.is_grad_enabled() and (xw.requires_grad or any(p.requires_grad for p in params)):
         states = _LevelRecurrence.apply(cell, schedule, xw, *params)

@@ -18,6 +18,7 @@ tree) the roots are in graph order, one per tree.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cells.base import State
@@ -25,6 +26,7 @@ from ..cells.tree import (ChildSumTreeLSTMCell, NaryTreeLSTMCell, RecursiveNetCe
                           TreeGRUCell)
 from ..engine import propagate
 from ..schedule import Schedule, schedule_of
+from ..tree_lstm_levels import leaf_gate_rows, nary_tree_lstm_levels
 
 TREE_LSTM_VARIANTS = ("child_sum", "nary")
 
@@ -91,18 +93,44 @@ class TreeRNNBase(nn.Module):
         if schedule.order.device != x.device:
             schedule = schedule.to(x.device)
         self._check_arity(schedule)
-        if has_input is None:
-            xw = self.cell.project(x)
-        else:
-            if has_input.shape != (num_nodes,) or has_input.dtype != torch.bool:
-                raise ValueError(f"{type(self).__name__}: has_input must be a bool tensor of "
-                                 f"shape ({num_nodes},), got {has_input.dtype} "
-                                 f"{tuple(has_input.shape)}")
-            rows = has_input.nonzero().flatten()
-            base = self.cell.project(x.new_zeros(1, self.input_size))      # (1, G): the bias
-            xw = base.expand(num_nodes, -1).index_copy(
-                0, rows, self.cell.project(x.index_select(0, rows)))
+        if has_input is not None and (has_input.shape != (num_nodes,)
+                                      or has_input.dtype != torch.bool):
+            raise ValueError(f"{type(self).__name__}: has_input must be a bool tensor of shape "
+                             f"({num_nodes},), got {has_input.dtype} {tuple(has_input.shape)}")
+        if type(self.cell) is NaryTreeLSTMCell:
+            return self._nary_states(x, has_input, schedule)
+        xw = self._project(self.cell.project, x, has_input)
         return propagate(self.cell, xw, schedule, projected=True)
+
+    @staticmethod
+    def _project(project, x: Tensor, has_input: Tensor | None,
+                 ids: Tensor | None = None) -> Tensor:
+        """``project`` of the rows ``ids`` of ``x`` (all rows when ``None``); a node without
+        input gets the projection of zeros (the biases), and its matmul is skipped."""
+        if ids is not None:
+            x = x.index_select(0, ids)
+            has_input = None if has_input is None else has_input.index_select(0, ids)
+        if has_input is None or bool(has_input.all()):
+            return project(x)
+        base = project(x.new_zeros(1, x.size(1))).expand(x.size(0), -1)
+        if not bool(has_input.any()):
+            return base
+        with_input = has_input.nonzero().flatten()
+        return base.index_copy(0, with_input, project(x.index_select(0, with_input)))
+
+    def _nary_states(self, x: Tensor, has_input: Tensor | None, schedule: Schedule) -> State:
+        """The N-ary Tree-LSTM's fast lane (:mod:`graphrnn.tree_lstm_levels`): the leaves are
+        projected onto their three gates only, the level loop has a hand-written backward."""
+        cell = self.cell
+        first = schedule.level_sizes[0] if schedule.level_sizes else 0
+        rows = leaf_gate_rows(cell.hidden_size, x.device)
+        weight = cell.weight_ih.index_select(0, rows)
+        bias = None if cell.bias_ih is None else (cell.bias_ih + cell.bias_hh).index_select(0, rows)
+        leaf_xw = self._project(lambda v: F.linear(v, weight, bias), x, has_input,
+                                schedule.order[:first])
+        internal_xw = self._project(cell.project, x, has_input, schedule.order[first:])
+        states = nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
+        return tuple(s.index_select(0, schedule.rank) for s in states)
 
     def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None):
         """Run the cell over the trees of ``data`` (see :meth:`states` for the arguments).

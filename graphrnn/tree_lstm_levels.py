@@ -1,0 +1,199 @@
+"""The N-ary Tree-LSTM run over a level schedule with a hand-written backward: the tree engine's
+fast lane (the counterpart of :mod:`graphrnn.lstm_chain` for chains).
+
+:func:`graphrnn.engine.propagate` runs any cell level by level and differentiates each level with
+``autograd.grad``: ~25 small kernels per level forward and backward, and the gradient of
+``weight_hh`` as one small matmul per level. For :class:`~graphrnn.cells.tree.NaryTreeLSTMCell`
+(the constituency Tree-LSTM of Tai et al. 2015) this module does the same arithmetic with one
+autograd node for the whole batch:
+
+* every internal node's children are one row each of a ``(M, N)`` table of child positions
+  (a missing child points at a zero row appended to the state buffers), built once;
+* forward, per level: two ``index_select`` (children's h and c), one ``addmm`` with the weight
+  rows reordered to ``[i, f_1..f_N, o, g]`` (so one sigmoid and one tanh cover all gates), and
+  four pointwise kernels for ``c`` and ``h``;
+* backward, per level: the chain rule into a preallocated gate-gradient buffer, one matmul for
+  the children's ``h`` gradient, two ``index_add_``; the gradients of ``weight_hh`` and of the
+  projected inputs come out of one large matmul and one ``cat`` after the loop.
+
+Leaves (level 0, no children) use only the ``i``, ``g``, ``o`` gates of their projected input.
+The numbers equal those of the generic engine (a test checks values and gradients).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .schedule import Schedule
+
+
+def child_table(schedule: Schedule, arity: int) -> Tensor:
+    """``(M, arity)`` schedule positions of the children of the ``M`` non-leaf nodes (levels 1 and
+    up, in schedule order); a missing child is ``N`` (a zero row after the ``N`` real states).
+
+    Raises:
+        ValueError: a node has more than ``arity`` children.
+    """
+    n = schedule.num_nodes
+    first = schedule.level_sizes[0] if schedule.level_sizes else 0
+    slot = schedule.edge_slot
+    if slot.numel() and int(slot.max()) >= arity:
+        raise ValueError(f"NaryTreeLSTMCell(arity={arity}): a node has {int(slot.max()) + 1} "
+                         f"children, expected at most {arity}")
+    table = torch.full(((n - first) * arity,), n, dtype=torch.long, device=schedule.edge_src.device)
+    table[(schedule.edge_dst - first) * arity + slot] = schedule.edge_src
+    return table.view(n - first, arity)
+
+
+def _gate_perm(arity: int, size: int, device) -> Tensor:
+    """Rows of ``weight_hh`` in the order ``[i, f_1..f_N, o, g]`` (its own order is
+    ``[i, f_1..f_N, g, o]``)."""
+    blocks = list(range(1 + arity)) + [2 + arity, 1 + arity]
+    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in blocks])
+
+
+class _NaryTreeLSTMLevels(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, leaf_xw: Tensor, internal_xw: Tensor, weight_hh: Tensor,
+                schedule: Schedule, table: Tensor, arity: int):
+        # leaf_xw (N0, 3H): the leaves' projected gates i, o, g; internal_xw (M, 4H): the other
+        # nodes', torch's order i, f, g, o; both in schedule order. weight_hh ((3+K)H, K H).
+        first, m = leaf_xw.size(0), internal_xw.size(0)
+        n, size, k = first + m, weight_hh.size(1) // arity, arity
+        perm = _gate_perm(k, size, weight_hh.device)
+        weight = weight_hh.index_select(0, perm)                  # [i, f_1..f_K, o, g] rows
+        sig = (2 + k) * size                                      # columns under the sigmoid
+        h = leaf_xw.new_empty(n + 1, size)                        # row n: the missing child
+        c = leaf_xw.new_empty(n + 1, size)
+        h[n] = 0
+        c[n] = 0
+        # leaves: no children, so no forget term
+        leaf_act = leaf_xw.clone()
+        leaf_act[:, :2 * size].sigmoid_()
+        leaf_act[:, 2 * size:].tanh_()
+        li, lo, lg = leaf_act.chunk(3, 1)
+        torch.mul(li, lg, out=c[:first])
+        torch.mul(lo, torch.tanh(c[:first]), out=h[:first])
+        # internal nodes: the input's gates laid out as the weight rows, f repeated per child;
+        # the recurrent matmul is added in place, then the activations overwrite it
+        gates = internal_xw.view(m, 4, size)
+        act = torch.cat([gates[:, :1], gates[:, 1:2].expand(m, k, size), gates[:, 3:],
+                         gates[:, 2:3]], 1).view(m, (3 + k) * size)
+        children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
+        start = first
+        for count in schedule.level_sizes[1:]:
+            lo_, hi_ = start - first, start - first + count
+            rows = table[lo_:hi_].reshape(-1)
+            kids_h = children_h[lo_:hi_]
+            torch.index_select(h, 0, rows, out=kids_h.view(count * k, size))
+            kids_c = c.index_select(0, rows).view(count, k, size)
+            a = act[lo_:hi_]
+            a.addmm_(kids_h, weight.t())
+            a[:, :sig].sigmoid_()
+            a[:, sig:].tanh_()
+            f = a[:, size:(1 + k) * size].view(count, k, size)
+            c_new = c[start:start + count]
+            torch.sum(f * kids_c, 1, out=c_new)
+            c_new.addcmul_(a[:, :size], a[:, sig:])
+            torch.mul(a[:, (1 + k) * size:sig], torch.tanh(c_new), out=h[start:start + count])
+            start += count
+        ctx.save_for_backward(weight_hh, weight, perm, table, c, leaf_act, act, children_h)
+        ctx.arity, ctx.level_sizes = k, schedule.level_sizes
+        return h[:n], c[:n]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_h: Tensor | None, grad_c: Tensor | None):
+        weight_hh, weight, perm, table, c, leaf_act, act, children_h = ctx.saved_tensors
+        k, level_sizes = ctx.arity, ctx.level_sizes
+        first, m = leaf_act.size(0), act.size(0)
+        n, size = first + m, c.size(1)
+        sig = (2 + k) * size
+        # (N+1, H) gradients of every node's h and c; children add into theirs before their level
+        dh = c.new_zeros(n + 1, size) if grad_h is None else torch.cat([grad_h, grad_h[:1] * 0])
+        dc = c.new_zeros(n + 1, size) if grad_c is None else torch.cat([grad_c, grad_c[:1] * 0])
+        dact = act.new_empty(m, (3 + k) * size)                  # d(pre-activation), weight order
+        stop = n
+        for count in reversed(level_sizes[1:]):
+            start = stop - count
+            lo_, hi_ = start - first, stop - first
+            a, da = act[lo_:hi_], dact[lo_:hi_]
+            i, o, g = a[:, :size], a[:, (1 + k) * size:sig], a[:, sig:]
+            f = a[:, size:(1 + k) * size].view(count, k, size)
+            rows = table[lo_:hi_].reshape(-1)
+            kids_c = c.index_select(0, rows).view(count, k, size)
+            tc = torch.tanh(c[start:stop])
+            dh_l = dh[start:stop]
+            dct = torch.addcmul(dc[start:stop], dh_l * o, 1 - tc * tc)   # total dL/dc
+            torch.mul(dct, g, out=da[:, :size])
+            torch.mul(dct.unsqueeze(1), kids_c,
+                      out=da[:, size:(1 + k) * size].view(count, k, size))
+            torch.mul(dh_l, tc, out=da[:, (1 + k) * size:sig])
+            da[:, :sig].mul_(a[:, :sig] * (1 - a[:, :sig]))       # sigmoid'
+            torch.mul(dct * i, 1 - g * g, out=da[:, sig:])        # tanh'
+            dh.index_add_(0, rows, torch.mm(da, weight).view(count * k, size))
+            dc.index_add_(0, rows, (dct.unsqueeze(1) * f).view(count * k, size))
+            stop = start
+        grad_leaf = grad_internal = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            li, lo, lg = leaf_act.chunk(3, 1)
+            tc = torch.tanh(c[:first])
+            dh0 = dh[:first]
+            dct = torch.addcmul(dc[:first], dh0 * lo, 1 - tc * tc)
+            grad_leaf = torch.cat([dct * lg, dh0 * tc, dct * li], 1)
+            grad_leaf[:, :2 * size].mul_(leaf_act[:, :2 * size] * (1 - leaf_act[:, :2 * size]))
+            grad_leaf[:, 2 * size:].mul_(1 - lg * lg)
+        if ctx.needs_input_grad[1]:
+            blocks = dact.view(m, 3 + k, size)
+            grad_internal = torch.cat([blocks[:, 0], blocks[:, 1:1 + k].sum(1), blocks[:, 2 + k],
+                                       blocks[:, 1 + k]], 1)
+        if ctx.needs_input_grad[2]:
+            grad_weight = torch.empty_like(weight_hh).index_copy_(
+                0, perm, torch.mm(dact.t(), children_h))
+        return grad_leaf, grad_internal, grad_weight, None, None, None
+
+
+LEAF_GATES = (0, 3, 2)
+"""Blocks of torch's gate order (i, f, g, o) a leaf uses, in the order the kernel takes them."""
+
+
+def leaf_gate_rows(size: int, device=None) -> Tensor:
+    """Rows of ``weight_ih`` (4H, I) for a leaf's gates ``[i, o, g]``."""
+    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in LEAF_GATES])
+
+
+def nary_tree_lstm_levels(leaf_xw: Tensor, internal_xw: Tensor, weight_hh: Tensor,
+                          schedule: Schedule, arity: int) -> tuple[Tensor, Tensor]:
+    """Run an N-ary Tree-LSTM (:class:`~graphrnn.cells.tree.NaryTreeLSTMCell`) over ``schedule``.
+
+    Args:
+        leaf_xw: (N0, 3H) projected inputs of the N0 leaves (level 0), gates ``[i, o, g]`` only
+            (a leaf has no forget gate; :func:`leaf_gate_rows` picks them from ``weight_ih``).
+        internal_xw: (N - N0, 4H) projected inputs of the other nodes, torch's gate order
+            i, f, g, o. Both in schedule order (``schedule.order``), biases included.
+        weight_hh: ((3+K)H, K H), the cell's ``weight_hh``.
+        schedule: levels of the tree(s), leaves first.
+        arity: K.
+
+    Returns:
+        ``(h, c)``, each (N, H), in schedule order. Differentiable once with respect to both
+        inputs and ``weight_hh``.
+    """
+    first = schedule.level_sizes[0] if schedule.level_sizes else 0
+    if leaf_xw.size(0) != first or internal_xw.size(0) != schedule.num_nodes - first:
+        raise ValueError(f"expected {first} leaf rows and {schedule.num_nodes - first} internal "
+                         f"rows, got {leaf_xw.size(0)} and {internal_xw.size(0)}")
+    table = child_table(schedule, arity)
+    return _NaryTreeLSTMLevels.apply(leaf_xw, internal_xw, weight_hh, schedule, table, arity)
+
+
+def nary_tree_lstm_projected(xw: Tensor, weight_hh: Tensor, schedule: Schedule,
+                             arity: int) -> tuple[Tensor, Tensor]:
+    """:func:`nary_tree_lstm_levels` from (N, 4H) projections of every node in schedule order."""
+    first = schedule.level_sizes[0] if schedule.level_sizes else 0
+    leaf = xw[:first].index_select(1, leaf_gate_rows(weight_hh.size(1) // arity, xw.device))
+    return nary_tree_lstm_levels(leaf, xw[first:], weight_hh, schedule, arity)
+
+
+__all__ = ["nary_tree_lstm_levels", "nary_tree_lstm_projected", "leaf_gate_rows", "child_table"]

@@ -1,0 +1,125 @@
+"""The N-ary Tree-LSTM fast lane equals the generic level engine, values and gradients."""
+import pytest
+import torch
+from nltk import Tree
+from torch_geometric.data import Batch, Data
+
+from graphrnn.cells.tree import NaryTreeLSTMCell
+from graphrnn.engine import propagate
+from graphrnn.nn.tree import TreeLSTM
+from graphrnn.schedule import topological_schedule
+from graphrnn.structures import tree_graph
+from graphrnn.tree_lstm_levels import child_table, nary_tree_lstm_projected
+
+
+class GenericNary(NaryTreeLSTMCell):
+    """The same cell, but not exactly the class: the engine takes its generic path."""
+
+
+def random_tree(rng: torch.Generator, arity: int, size: int) -> Data:
+    """A random tree of ``size`` nodes, edges child -> parent, at most ``arity`` children each
+    (node 0 the root; child slots follow node ids, so some nodes miss trailing children)."""
+    parents, children = [], [0] * size
+    for v in range(1, size):
+        while True:
+            p = int(torch.randint(0, v, (1,), generator=rng))
+            if children[p] < arity:
+                break
+        children[p] += 1
+        parents.append(p)
+    edge_index = torch.tensor([list(range(1, size)), parents], dtype=torch.long)
+    return Data(edge_index=edge_index.view(2, -1), num_nodes=size)
+
+
+def generic_twin(cell: NaryTreeLSTMCell) -> GenericNary:
+    twin = GenericNary(cell.input_size, cell.hidden_size, cell.arity).to(cell.weight_ih.dtype)
+    twin.load_state_dict(cell.state_dict())
+    return twin
+
+
+@pytest.mark.parametrize("arity", [1, 2, 3])
+def test_fast_lane_equals_generic_engine_values_and_gradients(arity):
+    rng = torch.Generator().manual_seed(arity)
+    torch.manual_seed(arity)
+    batch = Batch.from_data_list([random_tree(rng, arity, n) for n in (1, 2, 7, 12, 20)])
+    model = TreeLSTM(5, 4, variant="nary", arity=arity).double()
+    twin = generic_twin(model.cell)
+    x = torch.randn(batch.num_nodes, 5, dtype=torch.float64, requires_grad=True)
+    has_input = torch.rand(batch.num_nodes, generator=rng) < 0.6
+    (h, c) = model.states(batch, x, has_input)
+    assert "NaryTreeLSTMLevels" in h.grad_fn.next_functions[0][0].name()   # the fast lane ran
+    x_ref = x.detach().clone().requires_grad_()
+    xw = twin.project(x_ref * has_input.unsqueeze(1))
+    h_ref, c_ref = propagate(twin, xw, topological_schedule(batch.edge_index, batch.num_nodes),
+                             projected=True)
+    torch.testing.assert_close(h, h_ref)
+    torch.testing.assert_close(c, c_ref)
+    wh, wc = torch.randn_like(h), torch.randn_like(c)
+    got = torch.autograd.grad((h * wh).sum() + (c * wc).sum(), [x, *model.parameters()])
+    want = torch.autograd.grad((h_ref * wh).sum() + (c_ref * wc).sum(),
+                               [x_ref, *twin.parameters()])
+    # rows without input get no gradient on the fast lane; the zeroed twin's are zero too
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w)
+
+
+def test_propagate_dispatches_to_the_fast_lane_on_a_dag_with_shared_children():
+    # node 0 feeds nodes 2 and 3 (two parents): the children's gradients must add up
+    edge_index = torch.tensor([[0, 1, 0, 2, 3], [2, 2, 3, 4, 4]])
+    torch.manual_seed(0)
+    cell = NaryTreeLSTMCell(3, 4, arity=2).double()
+    twin = generic_twin(cell)
+    x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    sched = topological_schedule(edge_index, 5)
+    got = propagate(cell, x, sched)
+    want = propagate(twin, x, sched)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w)
+    weights = torch.randn(5, 4, dtype=torch.float64)
+    grads = torch.autograd.grad((got[0] * weights).sum() + got[1].sum(), [x, *cell.parameters()])
+    grads_ref = torch.autograd.grad((want[0] * weights).sum() + want[1].sum(),
+                                    [x, *twin.parameters()])
+    for g, w in zip(grads, grads_ref):
+        torch.testing.assert_close(g, w)
+
+
+def test_gradcheck_float64():
+    data = tree_graph(Tree.fromstring("(S (A (a x) (b y)) (c z))"))
+    sched = topological_schedule(data.edge_index, data.num_nodes)
+    cell = NaryTreeLSTMCell(2, 3).double()
+    xw = torch.randn(data.num_nodes, 12, dtype=torch.float64, requires_grad=True)
+    weight = cell.weight_hh.detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda a, w: nary_tree_lstm_projected(a, w, sched, 2), (xw, weight))
+
+
+def test_no_grad_forward_equals_generic_and_keeps_no_graph():
+    data = tree_graph(Tree.fromstring("(S (A (a x) (b y)) (c z))"))
+    sched = topological_schedule(data.edge_index, data.num_nodes)
+    cell = NaryTreeLSTMCell(2, 3)
+    x = torch.randn(data.num_nodes, 2)
+    with torch.no_grad():
+        got = propagate(cell, x, sched)
+        want = propagate(generic_twin(cell), x, sched)
+    assert not got[0].requires_grad
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w)
+
+
+def test_child_table_marks_missing_children():
+    # node 3 has children 0 and 1; node 4 has children 2 and 3 -> leaves 0, 1, 2 first
+    edge_index = torch.tensor([[0, 1, 2, 3], [3, 3, 4, 4]])
+    sched = topological_schedule(edge_index, 5)
+    table = child_table(sched, 3)
+    assert table.shape == (2, 3)
+    pos = sched.rank
+    assert table.tolist() == [[int(pos[0]), int(pos[1]), 5], [int(pos[2]), int(pos[3]), 5]]
+    with pytest.raises(ValueError, match=r"arity=1\): a node has 2 children, expected at most 1"):
+        child_table(sched, 1)
+
+
+def test_wrong_row_counts_are_named():
+    from graphrnn.tree_lstm_levels import nary_tree_lstm_levels
+    sched = topological_schedule(torch.tensor([[0, 1], [2, 2]]), 3)
+    with pytest.raises(ValueError, match="expected 2 leaf rows and 1 internal rows, got 3 and 0"):
+        nary_tree_lstm_levels(torch.zeros(3, 6), torch.zeros(0, 8), torch.zeros(8, 4), sched, 2)
