@@ -85,21 +85,23 @@ class TreeSentiment(nn.Module):
 
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 300,
                  hidden: int = 150, variant: str = "nary", arity: int = 2, dropout: float = 0.5,
-                 sparse: bool = False):
+                 sparse: bool = False, input_dropout: float = 0.0):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes,
                            embedding_dim=embedding_dim, hidden=hidden, variant=variant,
-                           arity=arity, dropout=dropout, sparse=sparse)
+                           arity=arity, dropout=dropout, sparse=sparse,
+                           input_dropout=input_dropout)
         self.embedding = nn.Embedding(vocab_size, embedding_dim, sparse=sparse)
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
         self.tree = TreeLSTM(embedding_dim, hidden, variant=variant, arity=arity)
+        self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden, num_classes)
 
     def forward(self, batch) -> Tensor:
         """Logits (N, C) of every node of ``batch`` (nodes without a word have x = 0)."""
         has_word = batch.token >= 0
-        x = self.embedding(batch.token.clamp(min=0))
+        x = self.input_dropout(self.embedding(batch.token.clamp(min=0)))
         h, _ = self.tree(batch, x, has_input=has_word)
         return self.classifier(self.dropout(h))
 
@@ -168,7 +170,8 @@ def parser(evaluate: bool = False):
     p.add_argument("--lr", type=float, default=0.05, help="Adagrad, Tree-LSTM and classifier")
     p.add_argument("--embedding-lr", type=float, default=0.1, help="Adagrad, word vectors")
     p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--dropout", type=float, default=0.5, help="on h before the classifier")
+    p.add_argument("--input-dropout", type=float, default=0.0, help="on the word vectors")
     p.add_argument("--patience", type=int, default=3, help="epochs without dev improvement")
     p.add_argument("--lowercase", action="store_true")
     p.add_argument("--dense-embedding-grad", action="store_true",
@@ -206,7 +209,8 @@ def train(argv=None) -> int:
           f"/ {len(test_set)} sentences, {len(vocab)} words ({time.perf_counter() - t0:.1f}s to "
           f"read)")
     model = TreeSentiment(len(vocab), train_set.num_classes, args.embedding_dim, args.hidden,
-                          args.variant, dropout=args.dropout, sparse=not args.dense_embedding_grad)
+                          args.variant, dropout=args.dropout, sparse=not args.dense_embedding_grad,
+                          input_dropout=args.input_dropout)
     warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
     if args.vectors:
         vectors, found = load_vectors(args.vectors, vocab, args.embedding_dim)
