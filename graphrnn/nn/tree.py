@@ -80,6 +80,13 @@ class TreeRNNBase(nn.Module):
                 taken as x = 0 (their rows of ``x`` are ignored) and their input projection is
                 not computed, which saves the matmul over internal nodes of a parse tree.
         """
+        states, rank = self._run(data, x, has_input)
+        return states if rank is None else tuple(t.index_select(0, rank) for t in states)
+
+    def _run(self, data, x: Tensor | None,
+             has_input: Tensor | None) -> tuple[State, Tensor | None]:
+        """The states, in node order (rank ``None``) or in schedule order (then ``rank`` maps
+        node ids to their rows)."""
         if x is None:
             x = getattr(data, "x", None)
             if x is None:
@@ -98,29 +105,31 @@ class TreeRNNBase(nn.Module):
             raise ValueError(f"{type(self).__name__}: has_input must be a bool tensor of shape "
                              f"({num_nodes},), got {has_input.dtype} {tuple(has_input.shape)}")
         if type(self.cell) is NaryTreeLSTMCell:
-            return self._nary_states(x, has_input, schedule)
+            return self._nary_states(x, has_input, schedule), schedule.rank
         xw = self._project(self.cell.project, x, has_input)
-        return propagate(self.cell, xw, schedule, projected=True)
+        return propagate(self.cell, xw, schedule, projected=True), None
 
     @staticmethod
     def _project(project, x: Tensor, has_input: Tensor | None,
                  ids: Tensor | None = None) -> Tensor:
         """``project`` of the rows ``ids`` of ``x`` (all rows when ``None``); a node without
         input gets the projection of zeros (the biases), and its matmul is skipped."""
-        if ids is not None:
-            x = x.index_select(0, ids)
-            has_input = None if has_input is None else has_input.index_select(0, ids)
+        if has_input is not None and ids is not None:
+            has_input = has_input.index_select(0, ids)
         if has_input is None or bool(has_input.all()):
-            return project(x)
-        base = project(x.new_zeros(1, x.size(1))).expand(x.size(0), -1)
+            return project(x if ids is None else x.index_select(0, ids))
+        count = has_input.numel()
+        base = project(x.new_zeros(1, x.size(1))).expand(count, -1)
         if not bool(has_input.any()):
             return base
         with_input = has_input.nonzero().flatten()
-        return base.index_copy(0, with_input, project(x.index_select(0, with_input)))
+        rows = with_input if ids is None else ids.index_select(0, with_input)
+        return base.index_copy(0, with_input, project(x.index_select(0, rows)))
 
     def _nary_states(self, x: Tensor, has_input: Tensor | None, schedule: Schedule) -> State:
-        """The N-ary Tree-LSTM's fast lane (:mod:`graphrnn.tree_lstm_levels`): the leaves are
-        projected onto their three gates only, the level loop has a hand-written backward."""
+        """The N-ary Tree-LSTM's fast lane (:mod:`graphrnn.tree_lstm_levels`), in schedule
+        order: the leaves are projected onto their three gates only, and the level loop has a
+        hand-written backward."""
         cell = self.cell
         first = schedule.level_sizes[0] if schedule.level_sizes else 0
         rows = leaf_gate_rows(cell.hidden_size, x.device)
@@ -129,8 +138,7 @@ class TreeRNNBase(nn.Module):
         leaf_xw = self._project(lambda v: F.linear(v, weight, bias), x, has_input,
                                 schedule.order[:first])
         internal_xw = self._project(cell.project, x, has_input, schedule.order[first:])
-        states = nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
-        return tuple(s.index_select(0, schedule.rank) for s in states)
+        return nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
 
     def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None):
         """Run the cell over the trees of ``data`` (see :meth:`states` for the arguments).
@@ -139,10 +147,13 @@ class TreeRNNBase(nn.Module):
             ``(output, h_n)`` with output (N, H) every node's h and h_n (R, H) the roots' h; for
             an LSTM ``(output, (h_n, c_n))``.
         """
-        states = self.states(data, x, has_input)
+        states, rank = self._run(data, x, has_input)
         roots = tree_roots(data.edge_index.to(states[0].device), data.num_nodes)
+        if rank is not None:           # schedule order: only h is reordered in full
+            roots = rank.index_select(0, roots)
         final = tuple(s.index_select(0, roots) for s in states)
-        return states[0], (final[0] if len(final) == 1 else final)
+        output = states[0] if rank is None else states[0].index_select(0, rank)
+        return output, (final[0] if len(final) == 1 else final)
 
     def extra_repr(self) -> str:
         return ""
