@@ -8,12 +8,15 @@ recursion one tree at a time.
   *same* cell once per node (a leaf: ``cell.leaf(cell.project(x_word))``; an internal node:
   ``cell.step(bias, stacked children)``), one tree at a time, ``backward`` per tree; the sentence's
   word vectors are looked up in one call per tree. Its throughput does not depend on B, so one
-  figure is shown beside every B.
+  figure is shown beside every B. (Its leaves project all four gates, where the schedule's N-ary
+  fast lane projects the three a leaf uses; per node that matmul is a small part of the
+  recursion's time, which is Python and kernel-launch overhead.)
 
 Both compute ``sum of h over every node`` and its gradient with respect to the cell's parameters
 and the word vectors (not the vectors with ``--freeze-embeddings``); they are checked to agree
-before timing. They are timed in interleaved rounds (a slice of the reference trees, then one batch
-of every size), so both see the same load on a shared machine; medians are reported. Peak memory is
+before timing. Every row processes the same ``--trees`` trees (the recursion one at a time, the
+schedule in batches of B), timed in interleaved rounds in a shuffled order, so all see the same
+load on a shared machine; the fastest round of each is reported (:mod:`graphrnn.bench.common`). Peak memory is
 the largest net amount of CPU memory allocated during one forward+backward step (one batch, or one
 tree for the recursion), from the allocation events that ``torch.profiler.profile(profile_memory=True)`` records
 (tensors that exist before the step, such as the parameters, are not counted).
@@ -24,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from typing import Optional, Sequence
 
 import torch
@@ -37,7 +38,7 @@ from graphrnn.datasets.text import Vocab
 from graphrnn.nn.tree import TreeLSTM
 from graphrnn.io import shared_data
 
-from .common import peak_memory
+from .common import peak_memory, time_interleaved
 
 _CACHE = "_graphrnn_schedule_cache"
 
@@ -137,11 +138,9 @@ def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
     parser.add_argument("--variant", choices=["child_sum", "nary"], default="nary")
     parser.add_argument("--input-size", type=int, default=300)
     parser.add_argument("--hidden-size", type=int, default=150)
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="interleaved rounds: one batch per size, and a slice of the "
-                             "reference trees, each (medians are reported)")
-    parser.add_argument("--reference-trees", type=int, default=80,
-                        help="trees timed one at a time for the recursion, over all rounds")
+    parser.add_argument("--trees", type=int, default=256,
+                        help="trees every row processes (the largest batch size at least)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: leave as is)")
     parser.add_argument("--no-memory", action="store_true", help="skip the profiler memory runs")
@@ -153,52 +152,38 @@ def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    largest = max(args.batch_sizes)
-    count = max(largest * args.repeats, args.reference_trees)
+    count = max(max(args.batch_sizes), args.trees)
     trees, graphs, vocab = load_trees(args.root, args.split, count)
+    count = len(trees)
     model = TreeLSTM(args.input_size, args.hidden_size, variant=args.variant)
     embedding = torch.randn(len(vocab), args.input_size).requires_grad_(not args.freeze_embeddings)
     diff = check_agreement(model, trees, graphs, embedding, vocab)
     if diff > 1e-4:
         raise RuntimeError(f"schedule and recursion differ by {diff}: the comparison is void")
 
-    ref_trees = trees[:args.reference_trees]
     sizes = list(args.batch_sizes)
-    batches = {b: [Batch.from_data_list(graphs[i * b:(i + 1) * b]) for i in range(args.repeats)]
+    batches = {b: [Batch.from_data_list(graphs[i:i + b]) for i in range(0, count, b)]
                for b in sizes}
-    recursion_step(model.cell, ref_trees[:4], embedding, vocab)             # warm-up
+    fns = {"recursion": lambda: recursion_step(model.cell, trees, embedding, vocab)}
     for b in sizes:
-        schedule_step(model, batches[b][0], embedding)
-    # Interleaved: each round times a slice of the reference trees, then one batch of every
-    # size, so that both see the same machine load (this machine is shared); medians per round.
-    ref_rates: list[float] = []
-    rates: dict[int, list[float]] = {b: [] for b in sizes}
-    per_round = max(1, len(ref_trees) // args.repeats)
-    for r in range(args.repeats):
-        chunk = ref_trees[r * per_round:(r + 1) * per_round] or ref_trees[:per_round]
-        t0 = time.perf_counter()
-        recursion_step(model.cell, chunk, embedding, vocab)
-        ref_rates.append(len(chunk) / (time.perf_counter() - t0))
-        for b in sizes:
-            t0 = time.perf_counter()
-            schedule_step(model, batches[b][r], embedding)
-            rates[b].append(b / (time.perf_counter() - t0))
-    ref_rate = statistics.median(ref_rates)
+        fns[b] = lambda b=b: [schedule_step(model, batch, embedding) for batch in batches[b]]
+    seconds = time_interleaved(fns, repeats=args.repeats, warmup=1)
+    ref_rate = count / seconds["recursion"]
     ref_mem = None if args.no_memory else max(
         peak_memory(lambda t=t: recursion_step(model.cell, [t], embedding, vocab))
-        for t in ref_trees[:8])
+        for t in trees[:8])
 
     nodes = sum(g.num_nodes for g in graphs) / len(graphs)
-    print(f"Tree-LSTM ({args.variant}) forward+backward on SST {args.split} trees "
+    print(f"Tree-LSTM ({args.variant}) forward+backward on {count} SST {args.split} trees "
           f"({nodes:.1f} nodes/tree on average), input {args.input_size}, hidden "
-          f"{args.hidden_size}, threads={torch.get_num_threads()}, median of {args.repeats} "
+          f"{args.hidden_size}, threads={torch.get_num_threads()}, fastest of {args.repeats} "
           f"interleaved rounds, max |diff| {diff:.1e}")
     print(f"{'batch':>6} {'schedule trees/s':>17} {'recursion trees/s':>18} {'speed-up':>9} "
           f"{'schedule peak MB':>17} {'recursion peak MB':>18}")
     rows = []
     for size in sizes:
-        rate = statistics.median(rates[size])
-        speedup = statistics.median(a / b for a, b in zip(rates[size], ref_rates))
+        rate = count / seconds[size]
+        speedup = rate / ref_rate
         mem = None if args.no_memory else peak_memory(
             lambda: schedule_step(model, batches[size][0], embedding))
         row = dict(batch=size, schedule_trees_per_s=rate, recursion_trees_per_s=ref_rate,
