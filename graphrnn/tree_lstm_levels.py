@@ -66,6 +66,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         sig = (2 + k) * size                                      # columns under the sigmoid
         h = leaf_xw.new_empty(n + 1, size)                        # row n: the missing child
         c = leaf_xw.new_empty(n + 1, size)
+        tanh_c = leaf_xw.new_empty(n, size)                       # kept for the backward
         h[n] = 0
         c[n] = 0
         # leaves: no children, so no forget term
@@ -74,7 +75,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         leaf_act[:, 2 * size:].tanh_()
         li, lo, lg = leaf_act.chunk(3, 1)
         torch.mul(li, lg, out=c[:first])
-        torch.mul(lo, torch.tanh(c[:first]), out=h[:first])
+        torch.mul(lo, torch.tanh(c[:first], out=tanh_c[:first]), out=h[:first])
         # internal nodes: the input's gates laid out as the weight rows, f repeated per child;
         # the recurrent matmul is added in place, then the activations overwrite it
         gates = internal_xw.view(m, 4, size)
@@ -96,16 +97,17 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             c_new = c[start:start + count]
             torch.sum(f * kids_c, 1, out=c_new)
             c_new.addcmul_(a[:, :size], a[:, sig:])
-            torch.mul(a[:, (1 + k) * size:sig], torch.tanh(c_new), out=h[start:start + count])
+            torch.mul(a[:, (1 + k) * size:sig], torch.tanh(c_new, out=tanh_c[start:start + count]),
+                      out=h[start:start + count])
             start += count
-        ctx.save_for_backward(weight_hh, weight, perm, table, c, leaf_act, act, children_h)
+        ctx.save_for_backward(weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h)
         ctx.arity, ctx.level_sizes = k, schedule.level_sizes
         return h[:n], c[:n]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h: Tensor | None, grad_c: Tensor | None):
-        weight_hh, weight, perm, table, c, leaf_act, act, children_h = ctx.saved_tensors
+        weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h = ctx.saved_tensors
         k, level_sizes = ctx.arity, ctx.level_sizes
         first, m = leaf_act.size(0), act.size(0)
         n, size = first + m, c.size(1)
@@ -114,6 +116,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         dh = c.new_zeros(n + 1, size) if grad_h is None else torch.cat([grad_h, grad_h[:1] * 0])
         dc = c.new_zeros(n + 1, size) if grad_c is None else torch.cat([grad_c, grad_c[:1] * 0])
         dact = act.new_empty(m, (3 + k) * size)                  # d(pre-activation), weight order
+        one = c.new_ones(())
         stop = n
         for count in reversed(level_sizes[1:]):
             start = stop - count
@@ -123,27 +126,30 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             f = a[:, size:(1 + k) * size].view(count, k, size)
             rows = table[lo_:hi_].reshape(-1)
             kids_c = c.index_select(0, rows).view(count, k, size)
-            tc = torch.tanh(c[start:stop])
+            tc = tanh_c[start:stop]
             dh_l = dh[start:stop]
-            dct = torch.addcmul(dc[start:stop], dh_l * o, 1 - tc * tc)   # total dL/dc
+            # total dL/dc = dc + dh * o * (1 - tanh(c)^2)
+            dct = torch.addcmul(dc[start:stop], dh_l, torch.addcmul(one, tc, tc, value=-1).mul_(o))
             torch.mul(dct, g, out=da[:, :size])
             torch.mul(dct.unsqueeze(1), kids_c,
                       out=da[:, size:(1 + k) * size].view(count, k, size))
             torch.mul(dh_l, tc, out=da[:, (1 + k) * size:sig])
-            da[:, :sig].mul_(a[:, :sig] * (1 - a[:, :sig]))       # sigmoid'
-            torch.mul(dct * i, 1 - g * g, out=da[:, sig:])        # tanh'
+            s_ = a[:, :sig]
+            da[:, :sig].mul_(torch.addcmul(s_, s_, s_, value=-1))             # sigmoid': s - s^2
+            torch.mul(dct, i, out=da[:, sig:]).mul_(torch.addcmul(one, g, g, value=-1))  # tanh'
             dh.index_add_(0, rows, torch.mm(da, weight).view(count * k, size))
             dc.index_add_(0, rows, (dct.unsqueeze(1) * f).view(count * k, size))
             stop = start
         grad_leaf = grad_internal = grad_weight = None
         if ctx.needs_input_grad[0]:
             li, lo, lg = leaf_act.chunk(3, 1)
-            tc = torch.tanh(c[:first])
+            tc = tanh_c[:first]
             dh0 = dh[:first]
-            dct = torch.addcmul(dc[:first], dh0 * lo, 1 - tc * tc)
+            dct = torch.addcmul(dc[:first], dh0, torch.addcmul(one, tc, tc, value=-1).mul_(lo))
             grad_leaf = torch.cat([dct * lg, dh0 * tc, dct * li], 1)
-            grad_leaf[:, :2 * size].mul_(leaf_act[:, :2 * size] * (1 - leaf_act[:, :2 * size]))
-            grad_leaf[:, 2 * size:].mul_(1 - lg * lg)
+            s_ = leaf_act[:, :2 * size]
+            grad_leaf[:, :2 * size].mul_(torch.addcmul(s_, s_, s_, value=-1))
+            grad_leaf[:, 2 * size:].mul_(torch.addcmul(one, lg, lg, value=-1))
         if ctx.needs_input_grad[1]:
             blocks = dact.view(m, 3 + k, size)
             grad_internal = torch.cat([blocks[:, 0], blocks[:, 1:1 + k].sum(1), blocks[:, 2 + k],
