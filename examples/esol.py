@@ -9,7 +9,7 @@ data/molecules); and TPSA, which rdkit ships (``graphrnn train tpsa``). Random 8
 once on the test split; OUT/test_metrics.json holds the result. ``--ensemble K`` (default 3 for
 ESOL and FreeSolv, else 1) trains K models on the same split, from seeds SEED + 1000 k, each kept
 at its best validation epoch (OUT/member<k>/best.pt), and scores the mean of their predictions.
-``--descriptors`` (off by default) gives the model 91 molecule-level RDKit 2-D descriptors
+``--descriptors`` (off by default) gives the model 90 molecule-level RDKit 2-D descriptors
 (graphrnn.structures.descriptors: logP, molar refractivity, TPSA, counts, topological indices, ...),
 standardised with the training split's mean and standard deviation and concatenated to the readout
 before the head, as chemprop's ``--features_generator rdkit_2d_normalized`` does; the checkpoint's
@@ -70,7 +70,7 @@ def parser(name: str = "esol", dataset: str = "esol", evaluate: bool = False):
                         "their predictions (OUT/member<k>/ per model) (default: %(default)s)")
     if not evaluate:
         p.add_argument("--descriptors", action="store_true",
-                       help="concatenate 91 RDKit 2-D descriptors of each molecule, standardised "
+                       help="concatenate 90 RDKit 2-D descriptors of each molecule, standardised "
                             "on the training split, to the readout (default: off)")
     if evaluate:
         p.add_argument("--checkpoint", default=None, help="default: OUT/best.pt")

@@ -12,10 +12,10 @@ line number in the file (the header is line 1), and warns once naming them;
 ``on_invalid="raise"`` raises :class:`~graphrnn.structures.molecule.InvalidSmilesError` naming the
 row.
 
-Molecule-level RDKit descriptors are opt-in: ``descriptors=True`` (the curated 91 of
+Molecule-level RDKit descriptors are opt-in: ``descriptors=True`` (the curated 90 of
 :mod:`graphrnn.structures.descriptors`) or a list of ``rdkit.Chem.Descriptors`` names gives every
 graph ``descriptors [1, D]`` (a batch: ``[B, D]``; NaN or infinite values become 0) and the data set
-``descriptor_names``; computing the 91 adds about 3 s per thousand molecules.
+``descriptor_names``; computing the 90 adds about 3 s per thousand molecules.
 
 * :class:`TPSA` -- the 4,999 NCI molecules with topological polar surface area that rdkit ships
   (``rdkit/Data/NCI/first_5k.tpsa.csv``; no download); rdkit 2026.09 parses 4,991 of them.
@@ -60,7 +60,7 @@ class MoleculeDataset(Dataset):
         transform: applied to each ``Data`` on access (default ``None``).
         source: what the records were read from, for messages (default ``"records"``).
         descriptors: ``True`` for the curated RDKit descriptors on every graph
-            (``data.descriptors [1, 91]``), a sequence of ``rdkit.Chem.Descriptors`` names for
+            (``data.descriptors [1, 90]``), a sequence of ``rdkit.Chem.Descriptors`` names for
             those, ``False`` for none (default ``False``); the names used are in
             ``descriptor_names`` (``None`` without).
     """

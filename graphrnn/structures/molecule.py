@@ -8,7 +8,7 @@
 * ``edge_attr`` ``[2B, BOND_FEATURE_DIM]`` float, the same row for both directions;
 * ``z`` ``[N]`` atomic numbers, and ``smiles`` (the input SMILES, or rdkit's for a ``Mol``);
 * with ``descriptors=True`` (or a list of names), ``descriptors`` ``[1, D]`` float: molecule-level
-  RDKit descriptors (:mod:`graphrnn.structures.descriptors`; the curated 91 by default), so a PyG
+  RDKit descriptors (:mod:`graphrnn.structures.descriptors`; the curated 90 by default), so a PyG
   batch of ``B`` molecules has ``descriptors [B, D]``. Off by default.
 
 Atom feature layout (``atom_feature_names()`` lists every column by name), in order:
@@ -141,7 +141,7 @@ def from_mol(mol: Chem.Mol, smiles: str | None = None,
              descriptors: Union[bool, Sequence[str]] = False) -> Data:
     """PyG ``Data`` for an rdkit ``Mol`` (see the module docstring for the fields).
 
-    ``descriptors``: ``True`` adds ``data.descriptors [1, 91]`` (the curated
+    ``descriptors``: ``True`` adds ``data.descriptors [1, 90]`` (the curated
     ``DESCRIPTOR_NAMES``), a sequence of ``rdkit.Chem.Descriptors`` names adds those; NaN or
     infinite values become 0 (:func:`~graphrnn.structures.descriptors.molecule_descriptors`).
     Default ``False``: none."""

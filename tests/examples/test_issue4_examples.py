@@ -48,10 +48,10 @@ def test_descriptors_scaled_on_training_split_and_evaluate(tmp_path):
     assert run("freesolv", tmp_path, "--root", str(MOLECULES), "--descriptors",
                "--ensemble", "1") == 0
     result = json.loads((tmp_path / "test_metrics.json").read_text())
-    assert result["descriptors"] == 91
+    assert result["descriptors"] == 90
     ckpt = load_checkpoint(tmp_path / "best.pt")
-    assert ckpt["config"]["model"]["descriptor_size"] == 91
-    assert len(ckpt["config"]["descriptors"]) == 91
+    assert ckpt["config"]["model"]["descriptor_size"] == 90
+    assert len(ckpt["config"]["descriptors"]) == 90
     # the statistics are those of the training split (--quick: the first 300 molecules)
     dataset, _ = load_molecule_dataset("freesolv", str(MOLECULES))
     train, _, _ = split_dataset(torch.utils.data.Subset(dataset, range(300)), "random", seed=0)

@@ -16,11 +16,12 @@ from graphrnn.structures.molecule import from_smiles
 
 def test_curated_list_is_fixed_unique_and_known_to_rdkit():
     known = {name for name, _ in Descriptors.descList}
-    assert DESCRIPTOR_DIM == len(DESCRIPTOR_NAMES) == 91
+    assert DESCRIPTOR_DIM == len(DESCRIPTOR_NAMES) == 90
     assert len(set(DESCRIPTOR_NAMES)) == DESCRIPTOR_DIM
     assert set(DESCRIPTOR_NAMES) <= known
     assert DESCRIPTOR_NAMES == tuple(n for g in DESCRIPTOR_GROUPS.values() for n in g)
-    assert "Ipc" not in DESCRIPTOR_NAMES          # reaches 1e30: left out on purpose
+    # left out on purpose: Ipc reaches 1e30, Kappa3 blows up on small branched molecules
+    assert "Ipc" not in DESCRIPTOR_NAMES and "Kappa3" not in DESCRIPTOR_NAMES
 
 
 @pytest.mark.parametrize("smiles", ["CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1O", "CCN(CC)CC"])

@@ -174,7 +174,7 @@ def test_forward_with_descriptors_concatenates_them_standardised():
     torch.manual_seed(0)
     data = described()
     model = MoleculeModel(hidden=16, readout="sum", descriptor_size=DESCRIPTOR_DIM).eval()
-    assert "descriptor_size=91" in repr(model) and model.config["descriptor_size"] == 91
+    assert "descriptor_size=90" in repr(model) and model.config["descriptor_size"] == 90
     mean, std = descriptor_stats(data)
     model.set_descriptor_stats(mean, std)
     batch = next(iter(DataLoader(data, batch_size=4)))
@@ -210,13 +210,13 @@ def test_descriptor_stats_come_from_the_training_split_only():
 def test_descriptor_errors_name_the_input():
     model = MoleculeModel(hidden=8, readout="sum", descriptor_size=DESCRIPTOR_DIM)
     batch = next(iter(DataLoader(molecules()[:3], batch_size=3)))
-    with pytest.raises(ValueError, match=r"no 'descriptors'.*data.descriptors of shape \[B, 91\]"):
+    with pytest.raises(ValueError, match=r"no 'descriptors'.*data.descriptors of shape \[B, 90\]"):
         model(batch)
     bad = next(iter(DataLoader(described()[:3], batch_size=3)))
     bad.descriptors = bad.descriptors[:, :10]
-    with pytest.raises(ValueError, match=r"data.descriptors must have shape \[3, 91\].*\[3, 10\]"):
+    with pytest.raises(ValueError, match=r"data.descriptors must have shape \[3, 90\].*\[3, 10\]"):
         model(bad)
-    with pytest.raises(ValueError, match="91 entries"):
+    with pytest.raises(ValueError, match="90 entries"):
         model.set_descriptor_stats(torch.zeros(5), torch.ones(5))
     with pytest.raises(ValueError, match="descriptor_size=0"):
         MoleculeModel(hidden=8).set_descriptor_stats(torch.zeros(1), torch.ones(1))
