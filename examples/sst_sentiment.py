@@ -11,6 +11,12 @@ once, with those weights. Fine-grained (5 classes) by default; ``--binary`` trai
 adding its probabilities (0+1 against 3+4): ``test_binary_from_fine_root_acc``, which is not the
 conventional separately trained binary model.
 
+Defaults, chosen on the dev split without pretrained vectors: words lowercased, dropout 0.5 on
+the word vectors and on h, Adagrad with learning rate 0.05 for the word vectors and the rest,
+weight decay 1e-4 (not on the vectors), batches of 25 trees, at most 10 epochs with patience 3.
+Tai et al.'s settings with tuned vectors were word-vector learning rate 0.1 and no input dropout;
+``--no-lowercase`` keeps case (for cased vectors such as GloVe 840B).
+
 Writes OUT/test_metrics.json (with the seconds per epoch), the loop's checkpoints and
 metrics.csv, and OUT/dev_tree.png: the first dev sentence with the predicted sentiment on every
 node.
@@ -23,6 +29,7 @@ node.
 """
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 from pathlib import Path
@@ -168,12 +175,13 @@ def parser(evaluate: bool = False):
     p.add_argument("--vectors", default=None, help="GloVe / word2vec text file (optional)")
     p.add_argument("--batch-size", type=int, default=25)
     p.add_argument("--lr", type=float, default=0.05, help="Adagrad, Tree-LSTM and classifier")
-    p.add_argument("--embedding-lr", type=float, default=0.1, help="Adagrad, word vectors")
+    p.add_argument("--embedding-lr", type=float, default=0.05, help="Adagrad, word vectors")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.5, help="on h before the classifier")
-    p.add_argument("--input-dropout", type=float, default=0.0, help="on the word vectors")
+    p.add_argument("--input-dropout", type=float, default=0.5, help="on the word vectors")
     p.add_argument("--patience", type=int, default=3, help="epochs without dev improvement")
-    p.add_argument("--lowercase", action="store_true")
+    p.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=True,
+                   help="lowercase the words (default; --no-lowercase keeps case)")
     p.add_argument("--dense-embedding-grad", action="store_true",
                    help="dense word-vector gradients (default: sparse, ~1/3 less time a step "
                         "with 18k words; the same updates)")
