@@ -26,6 +26,7 @@ node.
     graphrnn train sst_sentiment --vectors glove.840B.300d.txt
     graphrnn train sst_sentiment --quick          # a tiny run, seconds
     graphrnn evaluate sst_sentiment               # OUT/best.pt on the test split
+    graphrnn evaluate sst_sentiment --checkpoint a/best.pt b/best.pt c/best.pt   # an ensemble
 """
 from __future__ import annotations
 
@@ -186,7 +187,8 @@ def parser(evaluate: bool = False):
                    help="dense word-vector gradients (default: sparse, ~1/3 less time a step "
                         "with 18k words; the same updates)")
     if evaluate:
-        p.add_argument("--checkpoint", default=None, help="default: OUT/best.pt")
+        p.add_argument("--checkpoint", nargs="+", default=None,
+                       help="default: OUT/best.pt; several: their averaged probabilities")
     return p
 
 
@@ -260,20 +262,45 @@ def train(argv=None) -> int:
     return 0
 
 
+class SentimentEnsemble(nn.Module):
+    """Members' class probabilities averaged; ``forward`` returns their log (so ``argmax``,
+    ``softmax`` and cross-entropy read it as logits)."""
+
+    def __init__(self, members: list[TreeSentiment]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, batch) -> Tensor:
+        probs = torch.stack([m(batch).softmax(1) for m in self.members]).mean(0)
+        return probs.log()
+
+
 def evaluate(argv=None) -> int:
     args = parser(evaluate=True).parse_args(argv)
     apply_threads(args.threads)
     device = resolve_device(args.device)
-    ckpt = load_checkpoint(args.checkpoint or Path(args.out) / "best.pt", map_location=device)
-    config = ckpt["config"]
+    paths = args.checkpoint or [Path(args.out) / "best.pt"]
+    members, vocab, config = [], None, None
+    for path in paths:
+        ckpt = load_checkpoint(path, map_location=device)
+        if vocab is not None and ckpt["vocab"] != vocab.to_list():
+            raise SystemExit(f"{path}: its vocabulary differs from {paths[0]}'s; an ensemble "
+                             f"needs models trained on the same split with the same options")
+        if config is not None and (ckpt["config"]["binary"], ckpt["config"]["lowercase"]) != (
+                config["binary"], config["lowercase"]):
+            raise SystemExit(f"{path}: binary/lowercase differ from {paths[0]}'s")
+        config = ckpt["config"]
+        vocab = Vocab.from_list(ckpt["vocab"], specials=(UNK,))
+        model = TreeSentiment(**config["model"]).to(device)
+        model.load_state_dict(ckpt["model"])
+        members.append(model)
     args.binary, args.lowercase, args.quick = config["binary"], config["lowercase"], config["quick"]
-    vocab = Vocab.from_list(ckpt["vocab"], specials=(UNK,))
-    model = TreeSentiment(**config["model"]).to(device)
-    model.load_state_dict(ckpt["model"])
+    model = members[0] if len(members) == 1 else SentimentEnsemble(members)
     _, _, test_set = load_splits(args, vocab)
     test = evaluate_sst(model, DataLoader(test_set, batch_size=256), device)
-    print(f"SST test ({len(test_set)} sentences): " + ", ".join(f"{k} {v:.4f}"
-                                                               for k, v in test.items()))
+    what = "" if len(members) == 1 else f", ensemble of {len(members)}"
+    print(f"SST test ({len(test_set)} sentences{what}): " + ", ".join(f"{k} {v:.4f}"
+                                                                      for k, v in test.items()))
     return 0
 
 
