@@ -10,8 +10,9 @@ autograd node for the whole batch:
 * every internal node's children are one row each of a ``(M, N)`` table of child positions
   (a missing child points at a zero row appended to the state buffers), built once;
 * forward, per level: two ``index_select`` (children's h and c), one ``addmm`` with the weight
-  rows reordered to ``[i, f_1..f_N, o, g]`` (so one sigmoid and one tanh cover all gates), and
-  four pointwise kernels for ``c`` and ``h``;
+  rows reordered to ``[i, f_1..f_N, o, g]`` and g's doubled, so that one sigmoid covers all
+  gates (:mod:`graphrnn.pointwise`: tanh through the sigmoid), and a few pointwise kernels for
+  ``c`` and ``h``;
 * backward, per level: the chain rule into a preallocated gate-gradient buffer, one matmul for
   the children's ``h`` gradient, two ``index_add_``; the gradients of ``weight_hh`` and of the
   projected inputs come out of one large matmul and one ``cat`` after the loop.
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
 from .schedule import Schedule
 
 
@@ -63,24 +65,28 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         n, size, k = first + m, weight_hh.size(1) // arity, arity
         perm = _gate_perm(k, size, weight_hh.device)
         weight = weight_hh.index_select(0, perm)                  # [i, f_1..f_K, o, g] rows
-        sig = (2 + k) * size                                      # columns under the sigmoid
+        sig = (2 + k) * size                                      # where g starts
+        # one sigmoid covers all gates: g's pre-activation doubled, tanh(a) = 2 sigmoid(2a) - 1
+        weight_fwd = weight.clone()
+        weight_fwd[sig:].mul_(2)
         h = leaf_xw.new_empty(n + 1, size)                        # row n: the missing child
         c = leaf_xw.new_empty(n + 1, size)
         tanh_c = leaf_xw.new_empty(n, size)                       # kept for the backward
         h[n] = 0
         c[n] = 0
         # leaves: no children, so no forget term
-        leaf_act = leaf_xw.clone()
-        leaf_act[:, :2 * size].sigmoid_()
-        leaf_act[:, 2 * size:].tanh_()
+        doubled = leaf_xw.new_ones(3 * size)
+        doubled[2 * size:] = 2
+        leaf_act = torch.mul(leaf_xw, doubled).sigmoid_()
+        sigmoid_to_tanh_(leaf_act[:, 2 * size:])
         li, lo, lg = leaf_act.chunk(3, 1)
         torch.mul(li, lg, out=c[:first])
-        torch.mul(lo, torch.tanh(c[:first], out=tanh_c[:first]), out=h[:first])
+        torch.mul(lo, tanh_via_sigmoid(c[:first], out=tanh_c[:first]), out=h[:first])
         # internal nodes: the input's gates laid out as the weight rows, f repeated per child;
         # the recurrent matmul is added in place, then the activations overwrite it
         gates = internal_xw.view(m, 4, size)
         act = torch.cat([gates[:, :1], gates[:, 1:2].expand(m, k, size), gates[:, 3:],
-                         gates[:, 2:3]], 1).view(m, (3 + k) * size)
+                         gates[:, 2:3] * 2], 1).view(m, (3 + k) * size)
         children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
         start = first
         for count in schedule.level_sizes[1:]:
@@ -90,14 +96,14 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             torch.index_select(h, 0, rows, out=kids_h.view(count * k, size))
             kids_c = c.index_select(0, rows).view(count, k, size)
             a = act[lo_:hi_]
-            a.addmm_(kids_h, weight.t())
-            a[:, :sig].sigmoid_()
-            a[:, sig:].tanh_()
+            a.addmm_(kids_h, weight_fwd.t()).sigmoid_()
+            sigmoid_to_tanh_(a[:, sig:])
             f = a[:, size:(1 + k) * size].view(count, k, size)
             c_new = c[start:start + count]
             torch.sum(f * kids_c, 1, out=c_new)
             c_new.addcmul_(a[:, :size], a[:, sig:])
-            torch.mul(a[:, (1 + k) * size:sig], torch.tanh(c_new, out=tanh_c[start:start + count]),
+            torch.mul(a[:, (1 + k) * size:sig],
+                      tanh_via_sigmoid(c_new, out=tanh_c[start:start + count]),
                       out=h[start:start + count])
             start += count
         ctx.save_for_backward(weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h)
