@@ -13,9 +13,11 @@ autograd node for the whole batch:
   rows reordered to ``[i, f_1..f_N, o, g]`` and g's doubled, so that one sigmoid covers all
   gates (:mod:`graphrnn.pointwise`: tanh through the sigmoid), and a few pointwise kernels for
   ``c`` and ``h``;
-* backward, per level: the chain rule into a preallocated gate-gradient buffer, one matmul for
-  the children's ``h`` gradient, two ``index_add_``; the gradients of ``weight_hh`` and of the
-  projected inputs come out of one large matmul and one ``cat`` after the loop.
+* backward, per level: two gathers of the gradients the parents sent (in a tree, one parent
+  per node; a DAG with shared children adds them with a scatter instead), the chain rule into a
+  preallocated gate-gradient buffer, one matmul for the children's ``h`` gradient; the
+  gradients of ``weight_hh`` and of the projected inputs come out of one large matmul and one
+  ``cat`` after the loop.
 
 Leaves (level 0, no children) use only the ``i``, ``g``, ``o`` gates of their projected input.
 The numbers equal those of the generic engine (a test checks values and gradients).
@@ -118,9 +120,32 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         first, m = leaf_act.size(0), act.size(0)
         n, size = first + m, c.size(1)
         sig = (2 + k) * size
-        # (N+1, H) gradients of every node's h and c; children add into theirs before their level
-        dh = c.new_zeros(n + 1, size) if grad_h is None else torch.cat([grad_h, grad_h[:1] * 0])
-        dc = c.new_zeros(n + 1, size) if grad_c is None else torch.cat([grad_c, grad_c[:1] * 0])
+        # The gradients a level's nodes send to their children, (M K + 1, H) each, row
+        # (parent - N0) K + slot (the last row: zeros, for roots). In a tree a node has one
+        # parent, so a level reads its own incoming gradient with one gather; in a DAG with
+        # shared children they are also added into (N, H) buffers (a slower scatter).
+        kid_dh = c.new_empty(m * k + 1, size)
+        kid_dc = c.new_empty(m * k + 1, size)
+        kid_dh[m * k] = 0
+        kid_dc[m * k] = 0
+        dh = c.new_zeros(n, size) if grad_h is None else grad_h
+        dc = c.new_zeros(n, size) if grad_c is None else grad_c
+        flat = table.view(-1)
+        is_child = flat < n
+        tree = not flat.numel() or int(torch.bincount(flat[is_child], minlength=n).max()) <= 1
+        if tree:
+            up = torch.full((n,), m * k, dtype=torch.long, device=c.device)
+            up[flat[is_child]] = is_child.nonzero().flatten()
+        else:
+            dh, dc = dh.clone(), dc.clone()                       # ours to add into
+
+        def incoming(start, stop):
+            if not tree:
+                return dh[start:stop], dc[start:stop]
+            rows = up[start:stop]
+            return (torch.index_select(kid_dh, 0, rows).add_(dh[start:stop]),
+                    torch.index_select(kid_dc, 0, rows).add_(dc[start:stop]))
+
         dact = act.new_empty(m, (3 + k) * size)                  # d(pre-activation), weight order
         one = c.new_ones(())
         stop = n
@@ -133,9 +158,9 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             rows = table[lo_:hi_].reshape(-1)
             kids_c = c.index_select(0, rows).view(count, k, size)
             tc = tanh_c[start:stop]
-            dh_l = dh[start:stop]
+            dh_l, dc_l = incoming(start, stop)
             # total dL/dc = dc + dh * o * (1 - tanh(c)^2)
-            dct = torch.addcmul(dc[start:stop], dh_l, torch.addcmul(one, tc, tc, value=-1).mul_(o))
+            dct = torch.addcmul(dc_l, dh_l, torch.addcmul(one, tc, tc, value=-1).mul_(o))
             torch.mul(dct, g, out=da[:, :size])
             torch.mul(dct.unsqueeze(1), kids_c,
                       out=da[:, size:(1 + k) * size].view(count, k, size))
@@ -143,15 +168,20 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             s_ = a[:, :sig]
             da[:, :sig].mul_(torch.addcmul(s_, s_, s_, value=-1))             # sigmoid': s - s^2
             torch.mul(dct, i, out=da[:, sig:]).mul_(torch.addcmul(one, g, g, value=-1))  # tanh'
-            dh.index_add_(0, rows, torch.mm(da, weight).view(count * k, size))
-            dc.index_add_(0, rows, (dct.unsqueeze(1) * f).view(count * k, size))
+            to_h, to_c = kid_dh[lo_ * k:hi_ * k], kid_dc[lo_ * k:hi_ * k]
+            torch.mm(da, weight, out=to_h.view(count, k * size))
+            torch.mul(dct.unsqueeze(1), f, out=to_c.view(count, k, size))
+            if not tree:
+                keep = rows < n
+                dh.index_add_(0, rows[keep], to_h[keep])
+                dc.index_add_(0, rows[keep], to_c[keep])
             stop = start
         grad_leaf = grad_internal = grad_weight = None
         if ctx.needs_input_grad[0]:
             li, lo, lg = leaf_act.chunk(3, 1)
             tc = tanh_c[:first]
-            dh0 = dh[:first]
-            dct = torch.addcmul(dc[:first], dh0, torch.addcmul(one, tc, tc, value=-1).mul_(lo))
+            dh0, dc0 = incoming(0, first)
+            dct = torch.addcmul(dc0, dh0, torch.addcmul(one, tc, tc, value=-1).mul_(lo))
             grad_leaf = torch.cat([dct * lg, dh0 * tc, dct * li], 1)
             s_ = leaf_act[:, :2 * size]
             grad_leaf[:, :2 * size].mul_(torch.addcmul(s_, s_, s_, value=-1))

@@ -2,8 +2,10 @@
 recursion one tree at a time.
 
 * **schedule**: a batch of B trees (a PyG ``Batch``), its schedule computed from the stored levels
-  (inside the timing), the input projection hoisted over the word nodes, then one
-  :func:`graphrnn.engine.propagate` level loop (leaves first) for the whole batch.
+  (inside the timing), the input projection hoisted out of the loop and applied once to each
+  distinct word of the batch (``TreeLSTM(..., input_index=token)`` over the word-vector table),
+  then one level loop (leaves first) for the whole batch: for the N-ary cell the fast lane of
+  :mod:`graphrnn.tree_lstm_levels`, for the child-sum cell :func:`graphrnn.engine.propagate`.
 * **recursion**: the faithful reference: Python recursion over each ``nltk.Tree``, calling the
   *same* cell once per node (a leaf: ``cell.leaf(cell.project(x_word))``; an internal node:
   ``cell.step(bias, stacked children)``), one tree at a time, ``backward`` per tree; the sentence's
@@ -90,9 +92,7 @@ def recursion_step(cell, trees, embedding, vocab) -> None:
 def schedule_step(model, batch, embedding) -> None:
     """Forward+backward of one batch with the level schedule (schedule computed inside)."""
     batch.__dict__.pop(_CACHE, None)
-    has_word = batch.token >= 0
-    x = embedding.index_select(0, batch.token.clamp(min=0))
-    out, _ = model(batch, x, has_input=has_word)
+    out, _ = model(batch, embedding, input_index=batch.token)   # each distinct word once
     out.sum().backward()
 
 
@@ -104,9 +104,7 @@ def check_agreement(model, trees, graphs, embedding, vocab, count: int = 8) -> f
     with torch.no_grad():
         for tree, data in zip(trees[:count], graphs[:count]):
             batch = Batch.from_data_list([data])
-            has_word = batch.token >= 0
-            x = embedding.index_select(0, batch.token.clamp(min=0))
-            got, _ = model(batch, x, has_input=has_word)
+            got, _ = model(batch, embedding, input_index=batch.token)
             hs = recursion_forward(model.cell, tree, embedding, vocab)
             post = _post_order(data)           # recursion appends in post-order
             worst = max(worst, float((torch.cat(hs) - got[post]).abs().max()))

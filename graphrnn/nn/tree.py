@@ -69,7 +69,8 @@ class TreeRNNBase(nn.Module):
                              f"at most arity={arity}; use a larger arity, binarize the trees, or "
                              f"the child-sum variant")
 
-    def states(self, data, x: Tensor | None = None, has_input: Tensor | None = None) -> State:
+    def states(self, data, x: Tensor | None = None, has_input: Tensor | None = None,
+               input_index: Tensor | None = None) -> State:
         """The state of every node, per component (N, size), in node order.
 
         Args:
@@ -79,54 +80,86 @@ class TreeRNNBase(nn.Module):
             has_input: optional (N,) bool mask of the nodes with an input; the other nodes are
                 taken as x = 0 (their rows of ``x`` are ignored) and their input projection is
                 not computed, which saves the matmul over internal nodes of a parse tree.
+            input_index: optional (N,) integer rows of ``x`` instead: x is then a table (V, I)
+                (word vectors, say) and node v's input is row ``input_index[v]``, none where it
+                is negative (not with ``has_input``). Each distinct row is projected once per
+                call, so a word that occurs many times in a batch costs one matmul row, forward
+                and backward.
         """
-        states, rank = self._run(data, x, has_input)
+        states, rank = self._run(data, x, has_input, input_index)
         return states if rank is None else tuple(t.index_select(0, rank) for t in states)
 
-    def _run(self, data, x: Tensor | None,
-             has_input: Tensor | None) -> tuple[State, Tensor | None]:
+    def _run(self, data, x: Tensor | None, has_input: Tensor | None,
+             input_index: Tensor | None = None) -> tuple[State, Tensor | None]:
         """The states, in node order (rank ``None``) or in schedule order (then ``rank`` maps
         node ids to their rows)."""
+        name = type(self).__name__
         if x is None:
             x = getattr(data, "x", None)
             if x is None:
-                raise ValueError(f"{type(self).__name__}: pass x, or give data an 'x' attribute "
-                                 f"of shape (N, {self.input_size})")
+                raise ValueError(f"{name}: pass x, or give data an 'x' attribute of shape "
+                                 f"(N, {self.input_size})")
         num_nodes = data.num_nodes
-        if x.dim() != 2 or x.size(0) != num_nodes or x.size(1) != self.input_size:
-            raise ValueError(f"{type(self).__name__}: x must have shape ({num_nodes}, "
-                             f"{self.input_size}) (one row per node), got {tuple(x.shape)}")
+        if input_index is not None:
+            if has_input is not None:
+                raise ValueError(f"{name}: pass has_input or input_index, not both (nodes with "
+                                 f"a negative input_index have no input)")
+            if (input_index.shape != (num_nodes,) or input_index.dtype.is_floating_point
+                    or input_index.dtype == torch.bool):
+                raise ValueError(f"{name}: input_index must be an integer tensor of shape "
+                                 f"({num_nodes},), got {input_index.dtype} "
+                                 f"{tuple(input_index.shape)}")
+            if x.dim() != 2 or x.size(1) != self.input_size:
+                raise ValueError(f"{name}: with input_index, x must be a table of shape (V, "
+                                 f"{self.input_size}), got {tuple(x.shape)}")
+            if input_index.numel() and int(input_index.max()) >= x.size(0):
+                raise ValueError(f"{name}: input_index has row {int(input_index.max())}, but x "
+                                 f"has {x.size(0)} rows")
+            has_input = input_index >= 0
+        elif x.dim() != 2 or x.size(0) != num_nodes or x.size(1) != self.input_size:
+            raise ValueError(f"{name}: x must have shape ({num_nodes}, {self.input_size}) (one "
+                             f"row per node), got {tuple(x.shape)}")
         schedule = schedule_of(data)
         if schedule.order.device != x.device:
             schedule = schedule.to(x.device)
         self._check_arity(schedule)
         if has_input is not None and (has_input.shape != (num_nodes,)
                                       or has_input.dtype != torch.bool):
-            raise ValueError(f"{type(self).__name__}: has_input must be a bool tensor of shape "
-                             f"({num_nodes},), got {has_input.dtype} {tuple(has_input.shape)}")
+            raise ValueError(f"{name}: has_input must be a bool tensor of shape ({num_nodes},), "
+                             f"got {has_input.dtype} {tuple(has_input.shape)}")
         if type(self.cell) is NaryTreeLSTMCell:
-            return self._nary_states(x, has_input, schedule), schedule.rank
-        xw = self._project(self.cell.project, x, has_input)
+            return self._nary_states(x, has_input, input_index, schedule), schedule.rank
+        xw = self._project(self.cell.project, x, has_input, None, input_index)
         return propagate(self.cell, xw, schedule, projected=True), None
 
     @staticmethod
-    def _project(project, x: Tensor, has_input: Tensor | None,
-                 ids: Tensor | None = None) -> Tensor:
-        """``project`` of the rows ``ids`` of ``x`` (all rows when ``None``); a node without
-        input gets the projection of zeros (the biases), and its matmul is skipped."""
-        if has_input is not None and ids is not None:
-            has_input = has_input.index_select(0, ids)
-        if has_input is None or bool(has_input.all()):
-            return project(x if ids is None else x.index_select(0, ids))
-        count = has_input.numel()
+    def _project(project, x: Tensor, has_input: Tensor | None, ids: Tensor | None,
+                 index: Tensor | None) -> Tensor:
+        """``project`` of the inputs of the nodes ``ids`` (all nodes when ``None``), in that
+        order. A node's input is row ``index[v]`` of ``x`` (row v without ``index``; each
+        distinct row is projected once); a node without input gets the projection of zeros (the
+        biases), and its matmul is skipped."""
+        count = ids.numel() if ids is not None else (has_input.numel() if has_input is not None
+                                                     else x.size(0))
+        mask = has_input if has_input is None or ids is None else has_input.index_select(0, ids)
+        if mask is not None and not bool(mask.any()):
+            return project(x.new_zeros(1, x.size(1))).expand(count, -1)
+        every = mask is None or bool(mask.all())
+        which = None if every else mask.nonzero().flatten()   # positions among ``ids``
+        nodes = ids if which is None else (which if ids is None else ids.index_select(0, which))
+        if index is None:
+            xw = project(x if nodes is None else x.index_select(0, nodes))
+        else:
+            rows = index if nodes is None else index.index_select(0, nodes)
+            distinct, inverse = torch.unique(rows, return_inverse=True)
+            xw = project(x.index_select(0, distinct)).index_select(0, inverse)
+        if every:
+            return xw
         base = project(x.new_zeros(1, x.size(1))).expand(count, -1)
-        if not bool(has_input.any()):
-            return base
-        with_input = has_input.nonzero().flatten()
-        rows = with_input if ids is None else ids.index_select(0, with_input)
-        return base.index_copy(0, with_input, project(x.index_select(0, rows)))
+        return base.index_copy(0, which, xw)
 
-    def _nary_states(self, x: Tensor, has_input: Tensor | None, schedule: Schedule) -> State:
+    def _nary_states(self, x: Tensor, has_input: Tensor | None, input_index: Tensor | None,
+                     schedule: Schedule) -> State:
         """The N-ary Tree-LSTM's fast lane (:mod:`graphrnn.tree_lstm_levels`), in schedule
         order: the leaves are projected onto their three gates only, and the level loop has a
         hand-written backward."""
@@ -136,18 +169,20 @@ class TreeRNNBase(nn.Module):
         weight = cell.weight_ih.index_select(0, rows)
         bias = None if cell.bias_ih is None else (cell.bias_ih + cell.bias_hh).index_select(0, rows)
         leaf_xw = self._project(lambda v: F.linear(v, weight, bias), x, has_input,
-                                schedule.order[:first])
-        internal_xw = self._project(cell.project, x, has_input, schedule.order[first:])
+                                schedule.order[:first], input_index)
+        internal_xw = self._project(cell.project, x, has_input, schedule.order[first:],
+                                    input_index)
         return nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
 
-    def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None):
+    def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None,
+                input_index: Tensor | None = None):
         """Run the cell over the trees of ``data`` (see :meth:`states` for the arguments).
 
         Returns:
             ``(output, h_n)`` with output (N, H) every node's h and h_n (R, H) the roots' h; for
             an LSTM ``(output, (h_n, c_n))``.
         """
-        states, rank = self._run(data, x, has_input)
+        states, rank = self._run(data, x, has_input, input_index)
         roots = tree_roots(data.edge_index.to(states[0].device), data.num_nodes)
         if rank is not None:           # schedule order: only h is reordered in full
             roots = rank.index_select(0, roots)

@@ -85,6 +85,41 @@ def test_has_input_equals_zeroed_inputs(name):
     assert gb[0][~mask].abs().max() == 0
 
 
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_input_index_into_a_table_equals_gathered_inputs(name):
+    # repeated rows (a word occurring twice) and nodes without input (-1)
+    torch.manual_seed(2)
+    model = MODULES[name]()
+    batch = Batch.from_data_list(graphs())
+    table = torch.randn(5, 4, requires_grad=True)
+    index = torch.randint(0, 5, (batch.num_nodes,))
+    index[~batch.is_leaf] = -1
+    index[0] = 3
+    a, fa = model(batch, table.index_select(0, index.clamp(min=0)), has_input=index >= 0)
+    b, fb = model(batch, table, input_index=index)
+    torch.testing.assert_close(a, b)
+    la = a.square().sum() + (fa[0] if isinstance(fa, tuple) else fa).sum()
+    lb = b.square().sum() + (fb[0] if isinstance(fb, tuple) else fb).sum()
+    params = list(model.parameters())
+    for u, v in zip(torch.autograd.grad(la, [table, *params]),
+                    torch.autograd.grad(lb, [table, *params])):
+        torch.testing.assert_close(u, v)
+
+
+def test_input_index_errors_name_the_problem():
+    data = tree_graph(Tree.fromstring("(S (a x) (b y))"))
+    model = TreeLSTM(4, 6, variant="nary")
+    index = torch.tensor([-1, 0, 1])
+    with pytest.raises(ValueError, match="pass has_input or input_index, not both"):
+        model(data, torch.randn(2, 4), has_input=index >= 0, input_index=index)
+    with pytest.raises(ValueError, match=r"input_index must be an integer tensor of shape \(3,\)"):
+        model(data, torch.randn(2, 4), input_index=index.float())
+    with pytest.raises(ValueError, match=r"x must be a table of shape \(V, 4\), got \(2, 5\)"):
+        model(data, torch.randn(2, 5), input_index=index)
+    with pytest.raises(ValueError, match="input_index has row 1, but x has 1 rows"):
+        model(data, torch.randn(1, 4), input_index=index)
+
+
 def test_data_x_is_the_default_input():
     model = RecursiveNet(4, 6)
     data = graphs()[0]
