@@ -63,8 +63,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
                 schedule: Schedule, table: Tensor, arity: int):
         # leaf_xw (N0, 3H): the leaves' projected gates i, o, g; internal_xw (M, 4H): the other
         # nodes', torch's order i, f, g, o; both in schedule order. weight_hh ((3+K)H, K H).
-        first, m = leaf_xw.size(0), internal_xw.size(0)
-        n, size, k = first + m, weight_hh.size(1) // arity, arity
+        first, n = leaf_xw.size(0), schedule.num_nodes
+        m, size, k = n - first, weight_hh.size(1) // arity, arity
         perm = _gate_perm(k, size, weight_hh.device)
         weight = weight_hh.index_select(0, perm)                  # [i, f_1..f_K, o, g] rows
         sig = (2 + k) * size                                      # where g starts
@@ -86,9 +86,14 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         torch.mul(lo, tanh_via_sigmoid(c[:first], out=tanh_c[:first]), out=h[:first])
         # internal nodes: the input's gates laid out as the weight rows, f repeated per child;
         # the recurrent matmul is added in place, then the activations overwrite it
-        gates = internal_xw.view(m, 4, size)
-        act = torch.cat([gates[:, :1], gates[:, 1:2].expand(m, k, size), gates[:, 3:],
-                         gates[:, 2:3] * 2], 1).view(m, (3 + k) * size)
+        # (one row shared by every internal node when internal_xw has one row: then each level's
+        # addmm broadcasts it, and no (M, (3+K)H) copy is made)
+        rows_in = internal_xw.size(0)
+        gates = internal_xw.view(rows_in, 4, size)
+        gates = torch.cat([gates[:, :1], gates[:, 1:2].expand(rows_in, k, size), gates[:, 3:],
+                           gates[:, 2:3] * 2], 1).view(rows_in, (3 + k) * size)
+        shared = rows_in != m
+        act = leaf_xw.new_empty(m, (3 + k) * size) if shared else gates
         children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
         start = first
         for count in schedule.level_sizes[1:]:
@@ -98,7 +103,10 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             torch.index_select(h, 0, rows, out=kids_h.view(count * k, size))
             kids_c = c.index_select(0, rows).view(count, k, size)
             a = act[lo_:hi_]
-            a.addmm_(kids_h, weight_fwd.t()).sigmoid_()
+            if shared:
+                torch.addmm(gates, kids_h, weight_fwd.t(), out=a).sigmoid_()
+            else:
+                a.addmm_(kids_h, weight_fwd.t()).sigmoid_()
             sigmoid_to_tanh_(a[:, sig:])
             f = a[:, size:(1 + k) * size].view(count, k, size)
             c_new = c[start:start + count]
@@ -109,7 +117,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
                       out=h[start:start + count])
             start += count
         ctx.save_for_backward(weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h)
-        ctx.arity, ctx.level_sizes = k, schedule.level_sizes
+        ctx.arity, ctx.level_sizes, ctx.shared = k, schedule.level_sizes, shared
         return h[:n], c[:n]
 
     @staticmethod
@@ -188,6 +196,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             grad_leaf[:, 2 * size:].mul_(torch.addcmul(one, lg, lg, value=-1))
         if ctx.needs_input_grad[1]:
             blocks = dact.view(m, 3 + k, size)
+            if ctx.shared:
+                blocks = blocks.sum(0, keepdim=True)
             grad_internal = torch.cat([blocks[:, 0], blocks[:, 1:1 + k].sum(1), blocks[:, 2 + k],
                                        blocks[:, 1 + k]], 1)
         if ctx.needs_input_grad[2]:
@@ -213,7 +223,8 @@ def nary_tree_lstm_levels(leaf_xw: Tensor, internal_xw: Tensor, weight_hh: Tenso
         leaf_xw: (N0, 3H) projected inputs of the N0 leaves (level 0), gates ``[i, o, g]`` only
             (a leaf has no forget gate; :func:`leaf_gate_rows` picks them from ``weight_ih``).
         internal_xw: (N - N0, 4H) projected inputs of the other nodes, torch's gate order
-            i, f, g, o. Both in schedule order (``schedule.order``), biases included.
+            i, f, g, o, or (1, 4H) shared by all of them (nodes without input: the biases).
+            Both in schedule order (``schedule.order``), biases included.
         weight_hh: ((3+K)H, K H), the cell's ``weight_hh``.
         schedule: levels of the tree(s), leaves first.
         arity: K.
@@ -223,7 +234,7 @@ def nary_tree_lstm_levels(leaf_xw: Tensor, internal_xw: Tensor, weight_hh: Tenso
         inputs and ``weight_hh``.
     """
     first = schedule.level_sizes[0] if schedule.level_sizes else 0
-    if leaf_xw.size(0) != first or internal_xw.size(0) != schedule.num_nodes - first:
+    if leaf_xw.size(0) != first or internal_xw.size(0) not in (1, schedule.num_nodes - first):
         raise ValueError(f"expected {first} leaf rows and {schedule.num_nodes - first} internal "
                          f"rows, got {leaf_xw.size(0)} and {internal_xw.size(0)}")
     table = child_table(schedule, arity)

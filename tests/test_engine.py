@@ -129,3 +129,18 @@ def test_propagate_checks_the_number_of_rows():
     sched = topological_schedule(torch.tensor([[0], [1]]), 2)
     with pytest.raises(ValueError, match="x has 3 rows, expected one per node of the schedule"):
         propagate(cell, torch.randn(3, 2), sched)
+
+
+def test_permute_rows_equals_index_select_with_a_gathering_backward():
+    from graphrnn.engine import permute_rows
+    perm = torch.randperm(7, generator=torch.Generator().manual_seed(0))
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(7)
+    x = torch.randn(7, 3, dtype=torch.float64, requires_grad=True)
+    y = permute_rows(x, perm, inverse)
+    torch.testing.assert_close(y, x.index_select(0, perm))
+    w = torch.randn(7, 3, dtype=torch.float64)
+    (g,) = torch.autograd.grad((y * w).sum(), x)
+    (want,) = torch.autograd.grad((x.index_select(0, perm) * w).sum(), x)
+    torch.testing.assert_close(g, want)
+    assert torch.autograd.gradgradcheck(lambda t: permute_rows(t, perm, inverse) ** 2, (x,))

@@ -123,3 +123,24 @@ def test_wrong_row_counts_are_named():
     sched = topological_schedule(torch.tensor([[0, 1], [2, 2]]), 3)
     with pytest.raises(ValueError, match="expected 2 leaf rows and 1 internal rows, got 3 and 0"):
         nary_tree_lstm_levels(torch.zeros(3, 6), torch.zeros(0, 8), torch.zeros(8, 4), sched, 2)
+
+
+def test_one_shared_internal_row_equals_it_repeated():
+    from graphrnn.tree_lstm_levels import nary_tree_lstm_levels
+    data = tree_graph(Tree.fromstring("(S (A (a x) (b y)) (B (c z) (d w)))"))
+    sched = topological_schedule(data.edge_index, data.num_nodes)
+    first = sched.level_sizes[0]
+    m = data.num_nodes - first
+    torch.manual_seed(0)
+    leaf = torch.randn(first, 9, dtype=torch.float64, requires_grad=True)
+    row = torch.randn(1, 12, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(15, 6, dtype=torch.float64, requires_grad=True)
+    shared = nary_tree_lstm_levels(leaf, row, weight, sched, 2)
+    repeated = nary_tree_lstm_levels(leaf, row.expand(m, 12), weight, sched, 2)
+    for a, b in zip(shared, repeated):
+        torch.testing.assert_close(a, b)
+    w = torch.randn_like(shared[0])
+    g1 = torch.autograd.grad((shared[0] * w).sum() + shared[1].sum(), [leaf, row, weight])
+    g2 = torch.autograd.grad((repeated[0] * w).sum() + repeated[1].sum(), [leaf, row, weight])
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b)

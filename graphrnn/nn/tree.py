@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from ..cells.base import State
 from ..cells.tree import (ChildSumTreeLSTMCell, NaryTreeLSTMCell, RecursiveNetCell, TreeCell,
                           TreeGRUCell)
-from ..engine import propagate
+from ..engine import permute_rows, propagate
 from ..schedule import Schedule, schedule_of
 from ..tree_lstm_levels import leaf_gate_rows, nary_tree_lstm_levels
 
@@ -86,13 +86,14 @@ class TreeRNNBase(nn.Module):
                 call, so a word that occurs many times in a batch costs one matmul row, forward
                 and backward.
         """
-        states, rank = self._run(data, x, has_input, input_index)
-        return states if rank is None else tuple(t.index_select(0, rank) for t in states)
+        states, schedule = self._run(data, x, has_input, input_index)
+        if schedule is None:
+            return states
+        return tuple(permute_rows(t, schedule.rank, schedule.order) for t in states)
 
     def _run(self, data, x: Tensor | None, has_input: Tensor | None,
-             input_index: Tensor | None = None) -> tuple[State, Tensor | None]:
-        """The states, in node order (rank ``None``) or in schedule order (then ``rank`` maps
-        node ids to their rows)."""
+             input_index: Tensor | None = None) -> tuple[State, Schedule | None]:
+        """The states, in node order (and ``None``) or in the order of the schedule returned."""
         name = type(self).__name__
         if x is None:
             x = getattr(data, "x", None)
@@ -128,7 +129,7 @@ class TreeRNNBase(nn.Module):
             raise ValueError(f"{name}: has_input must be a bool tensor of shape ({num_nodes},), "
                              f"got {has_input.dtype} {tuple(has_input.shape)}")
         if type(self.cell) is NaryTreeLSTMCell:
-            return self._nary_states(x, has_input, input_index, schedule), schedule.rank
+            return self._nary_states(x, has_input, input_index, schedule), schedule
         xw = self._project(self.cell.project, x, has_input, None, input_index)
         return propagate(self.cell, xw, schedule, projected=True), None
 
@@ -172,6 +173,8 @@ class TreeRNNBase(nn.Module):
                                 schedule.order[:first], input_index)
         internal_xw = self._project(cell.project, x, has_input, schedule.order[first:],
                                     input_index)
+        if internal_xw.size(0) > 1 and internal_xw.stride(0) == 0:   # no internal node has input
+            internal_xw = internal_xw[:1]
         return nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
 
     def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None,
@@ -182,12 +185,13 @@ class TreeRNNBase(nn.Module):
             ``(output, h_n)`` with output (N, H) every node's h and h_n (R, H) the roots' h; for
             an LSTM ``(output, (h_n, c_n))``.
         """
-        states, rank = self._run(data, x, has_input, input_index)
+        states, schedule = self._run(data, x, has_input, input_index)
         roots = tree_roots(data.edge_index.to(states[0].device), data.num_nodes)
-        if rank is not None:           # schedule order: only h is reordered in full
-            roots = rank.index_select(0, roots)
+        output = states[0]
+        if schedule is not None:       # schedule order: only h is reordered in full
+            roots = schedule.rank.index_select(0, roots)
+            output = permute_rows(output, schedule.rank, schedule.order)
         final = tuple(s.index_select(0, roots) for s in states)
-        output = states[0] if rank is None else states[0].index_select(0, rank)
         return output, (final[0] if len(final) == 1 else final)
 
     def extra_repr(self) -> str:
