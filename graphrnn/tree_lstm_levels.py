@@ -95,13 +95,15 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         shared = rows_in != m
         act = leaf_xw.new_empty(m, (3 + k) * size) if shared else gates
         children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
+        children_c = leaf_xw.new_empty(m, k * size)               # kept for the forget gates'
         start = first
         for count in schedule.level_sizes[1:]:
             lo_, hi_ = start - first, start - first + count
             rows = table[lo_:hi_].reshape(-1)
             kids_h = children_h[lo_:hi_]
             torch.index_select(h, 0, rows, out=kids_h.view(count * k, size))
-            kids_c = c.index_select(0, rows).view(count, k, size)
+            kids_c = children_c[lo_:hi_].view(count, k, size)
+            torch.index_select(c, 0, rows, out=kids_c.view(count * k, size))
             a = act[lo_:hi_]
             if shared:
                 torch.addmm(gates, kids_h, weight_fwd.t(), out=a).sigmoid_()
@@ -110,20 +112,24 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             sigmoid_to_tanh_(a[:, sig:])
             f = a[:, size:(1 + k) * size].view(count, k, size)
             c_new = c[start:start + count]
-            torch.sum(f * kids_c, 1, out=c_new)
+            torch.mul(f[:, 0], kids_c[:, 0], out=c_new)
+            for j in range(1, k):
+                c_new.addcmul_(f[:, j], kids_c[:, j])
             c_new.addcmul_(a[:, :size], a[:, sig:])
             torch.mul(a[:, (1 + k) * size:sig],
                       tanh_via_sigmoid(c_new, out=tanh_c[start:start + count]),
                       out=h[start:start + count])
             start += count
-        ctx.save_for_backward(weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h)
+        ctx.save_for_backward(weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h,
+                              children_c)
         ctx.arity, ctx.level_sizes, ctx.shared = k, schedule.level_sizes, shared
         return h[:n], c[:n]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h: Tensor | None, grad_c: Tensor | None):
-        weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h = ctx.saved_tensors
+        (weight_hh, weight, perm, table, c, tanh_c, leaf_act, act, children_h,
+         children_c) = ctx.saved_tensors
         k, level_sizes = ctx.arity, ctx.level_sizes
         first, m = leaf_act.size(0), act.size(0)
         n, size = first + m, c.size(1)
@@ -164,7 +170,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             i, o, g = a[:, :size], a[:, (1 + k) * size:sig], a[:, sig:]
             f = a[:, size:(1 + k) * size].view(count, k, size)
             rows = table[lo_:hi_].reshape(-1)
-            kids_c = c.index_select(0, rows).view(count, k, size)
+            kids_c = children_c[lo_:hi_].view(count, k, size)
             tc = tanh_c[start:stop]
             dh_l, dc_l = incoming(start, stop)
             # total dL/dc = dc + dh * o * (1 - tanh(c)^2)
@@ -190,7 +196,10 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             tc = tanh_c[:first]
             dh0, dc0 = incoming(0, first)
             dct = torch.addcmul(dc0, dh0, torch.addcmul(one, tc, tc, value=-1).mul_(lo))
-            grad_leaf = torch.cat([dct * lg, dh0 * tc, dct * li], 1)
+            grad_leaf = torch.empty_like(leaf_act)
+            torch.mul(dct, lg, out=grad_leaf[:, :size])
+            torch.mul(dh0, tc, out=grad_leaf[:, size:2 * size])
+            torch.mul(dct, li, out=grad_leaf[:, 2 * size:])
             s_ = leaf_act[:, :2 * size]
             grad_leaf[:, :2 * size].mul_(torch.addcmul(s_, s_, s_, value=-1))
             grad_leaf[:, 2 * size:].mul_(torch.addcmul(one, lg, lg, value=-1))

@@ -138,7 +138,7 @@ def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
     parser.add_argument("--hidden-size", type=int, default=150)
     parser.add_argument("--trees", type=int, default=256,
                         help="trees every row processes (the largest batch size at least)")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--repeats", type=int, default=10, help="interleaved rounds")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: leave as is)")
     parser.add_argument("--no-memory", action="store_true", help="skip the profiler memory runs")
