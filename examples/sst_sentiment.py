@@ -23,6 +23,7 @@ node.
 
     graphrnn train sst_sentiment --threads 1      # or: python examples/sst_sentiment.py
     graphrnn train sst_sentiment --binary --epochs 10
+    graphrnn train sst_sentiment --binary --init runs/sst_sentiment/best.pt   # from a 5-class model
     graphrnn train sst_sentiment --vectors glove.840B.300d.txt
     graphrnn train sst_sentiment --quick          # a tiny run, seconds
     graphrnn evaluate sst_sentiment               # OUT/best.pt on the test split
@@ -93,12 +94,15 @@ class TreeSentiment(nn.Module):
 
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 300,
                  hidden: int = 150, variant: str = "nary", arity: int = 2, dropout: float = 0.5,
-                 sparse: bool = False, input_dropout: float = 0.0):
+                 sparse: bool = False, input_dropout: float = 0.0, word_dropout: float = 0.0,
+                 unk_index: int = 0):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes,
                            embedding_dim=embedding_dim, hidden=hidden, variant=variant,
                            arity=arity, dropout=dropout, sparse=sparse,
-                           input_dropout=input_dropout)
+                           input_dropout=input_dropout, word_dropout=word_dropout,
+                           unk_index=unk_index)
+        self.word_dropout, self.unk_index = word_dropout, unk_index
         self.embedding = nn.Embedding(vocab_size, embedding_dim, sparse=sparse)
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
         self.tree = TreeLSTM(embedding_dim, hidden, variant=variant, arity=arity)
@@ -108,8 +112,12 @@ class TreeSentiment(nn.Module):
 
     def forward(self, batch) -> Tensor:
         """Logits (N, C) of every node of ``batch`` (nodes without a word have x = 0)."""
-        has_word = batch.token >= 0
-        x = self.input_dropout(self.embedding(batch.token.clamp(min=0)))
+        token = batch.token
+        has_word = token >= 0
+        if self.training and self.word_dropout > 0:
+            unknown = torch.rand(token.shape, device=token.device) < self.word_dropout
+            token = torch.where(unknown & has_word, torch.full_like(token, self.unk_index), token)
+        x = self.input_dropout(self.embedding(token.clamp(min=0)))
         h, _ = self.tree(batch, x, has_input=has_word)
         return self.classifier(self.dropout(h))
 
@@ -165,6 +173,32 @@ def predict(model, data) -> Tensor:
     return model(Batch.from_data_list([data])).argmax(1)
 
 
+def init_from_checkpoint(model: "TreeSentiment", vocab: Vocab, path) -> str:
+    """Copy the weights of the checkpoint at ``path`` into ``model``: the Tree-LSTM's, the word
+    vectors of the words both vocabularies have, and the classifier when both have as many
+    classes. Returns a one-line summary. Raises ``SystemExit`` when the shapes differ."""
+    ckpt = load_checkpoint(path)
+    state, old_vocab = ckpt["model"], Vocab.from_list(ckpt["vocab"], specials=(UNK,))
+    old_config = ckpt["config"]["model"]
+    for key in ("embedding_dim", "hidden", "variant", "arity"):
+        if old_config[key] != model.config[key]:
+            raise SystemExit(f"--init {path}: {key} is {old_config[key]!r} there, "
+                             f"{model.config[key]!r} here")
+    tree = {k[len("tree."):]: v for k, v in state.items() if k.startswith("tree.")}
+    model.tree.load_state_dict(tree)
+    shared = [w for w in vocab.to_list() if w in old_vocab]
+    with torch.no_grad():
+        rows = torch.tensor([vocab[w] for w in shared])
+        old_rows = torch.tensor([old_vocab[w] for w in shared])
+        model.embedding.weight[rows] = state["embedding.weight"][old_rows]
+    same_classes = state["classifier.weight"].shape == model.classifier.weight.shape
+    if same_classes:
+        model.classifier.load_state_dict({"weight": state["classifier.weight"],
+                                          "bias": state["classifier.bias"]})
+    return (f"Tree-LSTM weights, {len(shared)} of {len(vocab)} word vectors"
+            + (", classifier" if same_classes else " (classifier new: other classes)"))
+
+
 # -- command line ---------------------------------------------------------------------------------
 
 def parser(evaluate: bool = False):
@@ -180,6 +214,12 @@ def parser(evaluate: bool = False):
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.5, help="on h before the classifier")
     p.add_argument("--input-dropout", type=float, default=0.5, help="on the word vectors")
+    p.add_argument("--word-dropout", type=float, default=0.0,
+                   help="probability a training word is read as the unknown word")
+    p.add_argument("--init", default=None,
+                   help="start from this checkpoint's weights (word vectors matched by word; "
+                        "the classifier only when the number of classes is the same), e.g. a "
+                        "fine-grained model for the binary task")
     p.add_argument("--patience", type=int, default=3, help="epochs without dev improvement")
     p.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=True,
                    help="lowercase the words (default; --no-lowercase keeps case)")
@@ -220,8 +260,12 @@ def train(argv=None) -> int:
           f"read)")
     model = TreeSentiment(len(vocab), train_set.num_classes, args.embedding_dim, args.hidden,
                           args.variant, dropout=args.dropout, sparse=not args.dense_embedding_grad,
-                          input_dropout=args.input_dropout)
+                          input_dropout=args.input_dropout, word_dropout=args.word_dropout,
+                          unk_index=vocab[UNK])
     warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+    if args.init:
+        copied = init_from_checkpoint(model, vocab, args.init)
+        print(f"{args.init}: {copied}")
     if args.vectors:
         vectors, found = load_vectors(args.vectors, vocab, args.embedding_dim)
         model.embedding.weight.data.copy_(vectors)
