@@ -52,7 +52,11 @@ class Trainer:
         scheduler_interval (str): ``"epoch"`` or ``"step"`` (after every optimizer step).
             (default: ``"epoch"``)
         evaluate_fn (callable, optional): ``evaluate_fn(model, val_loader) -> dict`` of validation
-            metrics; default: :func:`~graphrnn.train.evaluate` with ``step``.
+            metrics; default: :func:`~graphrnn.train.evaluate` with ``step`` (on each process's
+            shard, averaged over processes). Under DDP a custom ``evaluate_fn`` is given the
+            whole validation loader on every process, since its metrics (ROC-AUC, say) need not
+            be averages over shards, and every process takes rank 0's result, so that all make
+            the same early-stopping and checkpoint decisions.
         max_epochs (int): epochs to train (counting those done before a resume). (default: ``10``)
         monitor (str, optional): history column deciding best checkpoint and early stopping.
             (default: ``"val_loss"`` with a validation loader, else ``"train_loss"``)
@@ -249,7 +253,8 @@ class Trainer:
         Args:
             train_loader (iterable): training batches; a ``DataLoader`` is sharded across
                 processes automatically (keeping its shuffling).
-            val_loader (iterable, optional): validation batches, sharded likewise.
+            val_loader (iterable, optional): validation batches, sharded likewise (unless a
+                custom ``evaluate_fn`` reads them: then every process reads them all).
 
         Returns:
             list[dict[str, float]]: per epoch ``epoch``, ``train_loss``, ``train_<metric>``,
@@ -264,7 +269,7 @@ class Trainer:
         self.model = D.wrap_model(self.model, self.device)
         seed = 0 if self.seed is None else self.seed
         train_loader = D.distribute_loader(train_loader, "train_loader", seed=seed)
-        if val_loader is not None:
+        if val_loader is not None and self.evaluate_fn is None:
             val_loader = D.distribute_loader(val_loader, "val_loader", shuffle=False)
         if self.monitor is None:
             self.monitor = "val_loss" if val_loader is not None else "train_loss"
@@ -308,6 +313,8 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         train = self._train_epoch(train_loader, bar)
         val = {} if val_loader is None else evaluate_fn(D.unwrap_model(self.model), val_loader)
+        if self.evaluate_fn is not None and val_loader is not None and D.get_world_size() > 1:
+            val = D.all_gather_objects({k: float(v) for k, v in val.items()})[0]
         row = {"epoch": self.epoch + 1, **{f"train_{k}": v for k, v in train.items()},
                **{f"val_{k}": float(v) for k, v in val.items()},
                "lr": float(lr), "time": time.perf_counter() - start}

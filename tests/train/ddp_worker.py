@@ -54,7 +54,22 @@ def main(out: Path) -> None:
     trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), step, max_epochs=3,
                       seed=0, out_dir=out / f"run{info.rank}", tensorboard=False)
     history = trainer.fit(DataLoader(train, batch_size=batch), DataLoader(val, batch_size=3))
+    # 4. a custom evaluate_fn reads the whole validation set on every process
+    def count_and_max(model, loader):
+        with torch.no_grad():
+            errors = torch.cat([(model(xb) - yb).abs().flatten() for xb, yb in loader])
+        return {"count": errors.numel(), "max_error": errors.max()}
+
+    torch.manual_seed(0)
+    custom_model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    custom = Trainer(custom_model, torch.optim.SGD(custom_model.parameters(), lr=0.1), step,
+                     evaluate_fn=count_and_max, monitor="val_max_error", max_epochs=2, seed=0,
+                     out_dir=out / f"custom{info.rank}", tensorboard=False, progress=False)
+    custom_history = custom.fit(DataLoader(train, batch_size=batch), DataLoader(val, batch_size=3))
+
     torch.save({"world_size": info.world_size, "grads": grads, "shares": shares,
+                "custom_history": [{k: v for k, v in r.items() if k.startswith("val_")}
+                                   for r in custom_history],
                 "weights": [p.detach().clone() for p in D.unwrap_model(trainer.model).parameters()],
                 "history": [{k: v for k, v in r.items() if k != "time"} for r in history]},
                out / f"rank{info.rank}.pt")

@@ -52,6 +52,10 @@ def test_two_processes_match_one_process_on_the_combined_batch(tmp_path):
             torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
         for row, ref_row in zip(r["history"], ref["history"]):
             assert row == pytest.approx(ref_row, abs=1e-6)
+        # a custom evaluate_fn saw all 8 validation samples, as one process does
+        assert [row["val_count"] for row in r["custom_history"]] == [8.0, 8.0]
+        for row, ref_row in zip(r["custom_history"], ref["custom_history"]):
+            assert row == pytest.approx(ref_row, abs=1e-6)
     # each epoch the two shares of a shuffled loader are disjoint and cover the dataset, and
     # the shuffle changes with the epoch
     for epoch in (0, 1):
