@@ -32,7 +32,6 @@ node.
 from __future__ import annotations
 
 import argparse
-import functools
 import time
 import warnings
 from pathlib import Path
@@ -123,15 +122,11 @@ class TreeSentiment(nn.Module):
         return self.classifier(self.dropout(h))
 
 
-def sst_step(model, batch, root_weight: float = 0.0):
-    """Mean loss over every labelled node (plus ``root_weight`` times the mean over the roots);
-    root accuracy of the batch."""
+def sst_step(model, batch):
+    """Loss over every labelled node; root accuracy of the batch."""
     logits = model(batch)
     loss = F.cross_entropy(logits, batch.y, ignore_index=-1)
     roots = batch.root_index
-    if root_weight:
-        loss = loss + root_weight * F.cross_entropy(logits[roots], batch.y[roots],
-                                                    ignore_index=-1)
     acc = (logits[roots].argmax(1) == batch.y[roots]).float().mean()
     return loss, {"root_acc": acc}
 
@@ -219,8 +214,6 @@ def parser(evaluate: bool = False):
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.5, help="on h before the classifier")
     p.add_argument("--input-dropout", type=float, default=0.5, help="on the word vectors")
-    p.add_argument("--root-weight", type=float, default=0.0,
-                   help="weight of an extra loss term on the sentences' roots (default 0)")
     p.add_argument("--word-dropout", type=float, default=0.0,
                    help="probability a training word is read as the unknown word")
     p.add_argument("--init", default=None,
@@ -288,8 +281,7 @@ def train(argv=None) -> int:
         {"params": rest, "lr": args.lr, "weight_decay": args.weight_decay}])
     config = {"model": model.config, "binary": args.binary, "lowercase": args.lowercase,
               "seed": args.seed, "quick": args.quick}
-    step = functools.partial(sst_step, root_weight=args.root_weight)
-    trainer = Trainer(model, optimizer, step,
+    trainer = Trainer(model, optimizer, sst_step,
                       evaluate_fn=lambda m, loader: evaluate_sst(m, loader, device),
                       max_epochs=args.epochs, monitor="val_root_acc", mode="max",
                       patience=args.patience, seed=args.seed, device=device, out_dir=out,
