@@ -60,6 +60,17 @@ def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
     return starts[length - 1] + columns
 
 
+def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
+    """Per-step views of the gate blocks of ``t`` (rows in packed layout, columns
+    ``[i, f, o, g]`` or ``[i, o, g]``): ``(i, f, o, g, i..o, i..f)``, each a tuple over steps
+    (``f`` is ``None`` without a forget gate)."""
+    o_at = 2 * size if four else size
+    sig = o_at + size
+    cols = [(0, size), (size, 2 * size) if four else None, (o_at, sig), (sig, sig + size),
+            (0, sig), (0, o_at)]
+    return tuple(None if c is None else t[:, c[0]:c[1]].split(batch_sizes) for c in cols)
+
+
 class _LSTMChain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight_ih, bias, weight_hh, h0, c0, weight_ci, weight_cf, weight_co,
@@ -78,6 +89,8 @@ class _LSTMChain(torch.autograd.Function):
         tc_all = act.new_empty(act.size(0), H)   # tanh(c)
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
+        # per-step views of the gate blocks, made in one call each (not a slice per step)
+        gi, gf, go, gg, gsig, gio = _gate_views(act, H, four, batch_sizes)
         w_t = weight_hh.t()
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
@@ -85,29 +98,30 @@ class _LSTMChain(torch.autograd.Function):
             n = batch_sizes[t]
             if prev is None:
                 h, c = h0[:n], c0[:n]
-            elif n <= batch_sizes[prev]:
+            elif n == batch_sizes[prev]:
+                h, c = hs[prev], cs[prev]
+            elif n < batch_sizes[prev]:
                 h, c = hs[prev][:n], cs[prev][:n]
             else:  # reverse direction: chains whose last step is t join with their initial state
                 have = batch_sizes[prev]
                 h, c = torch.cat([hs[prev], h0[have:n]]), torch.cat([cs[prev], c0[have:n]])
-            gates = acts[t].addmm_(h, w_t)
+            acts[t].addmm_(h, w_t)
             if peephole:
-                gates[:, :H].addcmul_(c, weight_ci)
+                gi[t].addcmul_(c, weight_ci)
                 if four:
-                    gates[:, H:2 * H].addcmul_(c, weight_cf)
-                gates[:, :o_at].sigmoid_()
+                    gf[t].addcmul_(c, weight_cf)
+                gio[t].sigmoid_()
             else:
-                gates[:, :sig].sigmoid_()
-            g = gates[:, sig:].tanh_()
-            i = gates[:, :H]
+                gsig[t].sigmoid_()
+            i, g = gi[t], gg[t].tanh_()
             c_new = cs[t]
             if four:
-                torch.mul(gates[:, H:2 * H], c, out=c_new).addcmul_(i, g)
+                torch.mul(gf[t], c, out=c_new).addcmul_(i, g)
             elif coupled:  # c' = (1 - i) c + i g = c + i (g - c)
                 torch.sub(g, c, out=c_new).mul_(i).add_(c)
             else:          # no forget gate: c' = c + i g
                 torch.addcmul(c, i, g, out=c_new)
-            o = gates[:, o_at:sig]
+            o = go[t]
             if peephole:
                 o.addcmul_(c_new, weight_co).sigmoid_()
             torch.mul(o, torch.tanh(c_new, out=tcs[t]), out=hs[t])
@@ -146,40 +160,54 @@ class _LSTMChain(torch.autograd.Function):
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
         ones = act.new_ones(B, H)
-        acts, tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
-                                              (act, tc_all, c_prev_all, d_pre, d_out))
-        order = range(steps) if reverse else range(steps - 1, -1, -1)
-        for t in order:
+        tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
+                                        (tc_all, c_prev_all, d_pre, d_out))
+        si, sf, so, sg, _, sio = _gate_views(act, H, four, batch_sizes)
+        di, df, do, dg, _, dio = _gate_views(d_pre, H, four, batch_sizes)
+        prefixes = {}   # n -> the first n rows of dh, dc and ones
+        order = list(range(steps) if reverse else range(steps - 1, -1, -1))
+        out_added = False   # whether the previous step's matmul already added d_out[t]
+        for k, t in enumerate(order):
             n = batch_sizes[t]
-            s, tc, c_prev, dp = acts[t], tcs[t], c_prevs[t], d_pres[t]
-            i, o, g = s[:, :H], s[:, o_at:sig], s[:, sig:]
-            dh_t, dc_t = dh[:n], dc[:n]
-            dh_t.add_(d_outs[t])
-            d_o = torch.mul(dh_t, tc, out=dp[:, o_at:sig])
+            if n not in prefixes:
+                prefixes[n] = (dh[:n], dc[:n], ones[:n])
+            dh_t, dc_t, ones_t = prefixes[n]
+            tc, c_prev, dp = tcs[t], c_prevs[t], d_pres[t]
+            i, o, g = si[t], so[t], sg[t]
+            if not out_added:
+                dh_t.add_(d_outs[t])
+            d_o = torch.mul(dh_t, tc, out=do[t])
             # dc += dh * o * (1 - tanh(c)^2)
-            dc_t.addcmul_(dh_t, torch.addcmul(ones[:n], tc, tc, value=-1).mul_(o))
+            dc_t.addcmul_(dh_t, torch.addcmul(ones_t, tc, tc, value=-1).mul_(o))
             d_o.mul_(torch.addcmul(o, o, o, value=-1))            # sigmoid': o - o^2
             if peephole:
                 dc_t.addcmul_(d_o, w_co)
             if coupled:   # c = c_prev + i (g - c_prev)
-                torch.sub(g, c_prev, out=dp[:, :H]).mul_(dc_t)
+                torch.sub(g, c_prev, out=di[t]).mul_(dc_t)
             else:
-                torch.mul(dc_t, g, out=dp[:, :H])
+                torch.mul(dc_t, g, out=di[t])
             if four:
-                torch.mul(dc_t, c_prev, out=dp[:, H:2 * H])
-            torch.mul(dc_t, i, out=dp[:, sig:]).mul_(torch.addcmul(ones[:n], g, g, value=-1))
-            s_if = s[:, :o_at]
-            dp[:, :o_at].mul_(torch.addcmul(s_if, s_if, s_if, value=-1))
+                torch.mul(dc_t, c_prev, out=df[t])
+            torch.mul(dc_t, i, out=dg[t]).mul_(torch.addcmul(ones_t, g, g, value=-1))
+            s_if = sio[t]
+            dio[t].mul_(torch.addcmul(s_if, s_if, s_if, value=-1))
             # gradient to c_{t-1}
             if four:
-                dc_t.mul_(s[:, H:2 * H])
+                dc_t.mul_(sf[t])
             elif coupled:
                 dc_t.addcmul_(dc_t, i, value=-1)
             if peephole:
-                dc_t.addcmul_(dp[:, :H], w_ci)
+                dc_t.addcmul_(di[t], w_ci)
                 if four:
-                    dc_t.addcmul_(dp[:, H:2 * H], w_cf)
-            torch.mm(dp, weight_hh, out=dh_t)
+                    dc_t.addcmul_(df[t], w_cf)
+            # gradient to h_{t-1}, with the next step's output gradient added in the same call
+            # when that step has as many rows
+            nxt = order[k + 1] if k + 1 < steps else None
+            out_added = nxt is not None and batch_sizes[nxt] == n
+            if out_added:
+                torch.addmm(d_outs[nxt], dp, weight_hh, out=dh_t)
+            else:
+                torch.mm(dp, weight_hh, out=dh_t)
         d_w_hh = d_pre.t().mm(h_prev_all)
         d_ci = d_cf = d_co = None
         if peephole:
