@@ -162,8 +162,8 @@ class _LSTMChain(torch.autograd.Function):
         ones = act.new_ones(B, H)
         tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
                                         (tc_all, c_prev_all, d_pre, d_out))
-        si, sf, so, sg, _, sio = _gate_views(act, H, four, batch_sizes)
-        di, df, do, dg, _, dio = _gate_views(d_pre, H, four, batch_sizes)
+        si, sf, so, sg, ssig, sio = _gate_views(act, H, four, batch_sizes)
+        di, df, do, dg, dsig, dio = _gate_views(d_pre, H, four, batch_sizes)
         prefixes = {}   # n -> the first n rows of dh, dc and ones
         order = list(range(steps) if reverse else range(steps - 1, -1, -1))
         out_added = False   # whether the previous step's matmul already added d_out[t]
@@ -179,8 +179,8 @@ class _LSTMChain(torch.autograd.Function):
             d_o = torch.mul(dh_t, tc, out=do[t])
             # dc += dh * o * (1 - tanh(c)^2)
             dc_t.addcmul_(dh_t, torch.addcmul(ones_t, tc, tc, value=-1).mul_(o))
-            d_o.mul_(torch.addcmul(o, o, o, value=-1))            # sigmoid': o - o^2
-            if peephole:
+            if peephole:   # c_t reaches o: its pre-activation gradient is needed for dc now
+                d_o.mul_(torch.addcmul(o, o, o, value=-1))        # sigmoid': o - o^2
                 dc_t.addcmul_(d_o, w_co)
             if coupled:   # c = c_prev + i (g - c_prev)
                 torch.sub(g, c_prev, out=di[t]).mul_(dc_t)
@@ -189,8 +189,9 @@ class _LSTMChain(torch.autograd.Function):
             if four:
                 torch.mul(dc_t, c_prev, out=df[t])
             torch.mul(dc_t, i, out=dg[t]).mul_(torch.addcmul(ones_t, g, g, value=-1))
-            s_if = sio[t]
-            dio[t].mul_(torch.addcmul(s_if, s_if, s_if, value=-1))
+            # sigmoid' = s - s^2 for i, f (and o, unless done above)
+            s_sig = sio[t] if peephole else ssig[t]
+            (dio if peephole else dsig)[t].mul_(torch.addcmul(s_sig, s_sig, s_sig, value=-1))
             # gradient to c_{t-1}
             if four:
                 dc_t.mul_(sf[t])
