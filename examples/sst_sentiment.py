@@ -13,7 +13,9 @@ conventional separately trained binary model.
 
 Defaults, chosen on the dev split without pretrained vectors: words lowercased, dropout 0.5 on
 the word vectors and on h, Adagrad with learning rate 0.05 for the word vectors and the rest,
-weight decay 1e-4 (not on the vectors), batches of 25 trees, at most 10 epochs with patience 3.
+no weight decay, batches of 25 trees, at most 10 epochs with patience 3. (Weight decay 1e-3,
+1e-4, 1e-5 and 0 on the non-embedding weights gave mean dev root accuracy 44.8, 46.9, 48.2 and
+49.1% over seeds 0 and 1; Tai et al. used 1e-4.)
 Tai et al.'s settings with tuned vectors were word-vector learning rate 0.1 and no input dropout;
 ``--no-lowercase`` keeps case (for cased vectors such as GloVe 840B).
 
@@ -211,7 +213,8 @@ def parser(evaluate: bool = False):
     p.add_argument("--batch-size", type=int, default=25)
     p.add_argument("--lr", type=float, default=0.05, help="Adagrad, Tree-LSTM and classifier")
     p.add_argument("--embedding-lr", type=float, default=0.05, help="Adagrad, word vectors")
-    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="Adagrad weight decay of the Tree-LSTM and classifier (not the vectors)")
     p.add_argument("--dropout", type=float, default=0.5, help="on h before the classifier")
     p.add_argument("--input-dropout", type=float, default=0.5, help="on the word vectors")
     p.add_argument("--word-dropout", type=float, default=0.0,
