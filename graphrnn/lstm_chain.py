@@ -24,11 +24,15 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 
+def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
+    """Row indices of the ``size``-row blocks ``blocks`` of a stacked gate matrix, in that order
+    (e.g. a reordering of the gates of ``weight_ih``)."""
+    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in blocks])
+
+
 def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
     """Column permutation from torch's gate order (i, f, g, o | i, g, o) to (i, f, o, g | i, o, g)."""
-    blocks = [0, 1, 3, 2] if num_gates == 4 else [0, 2, 1]
-    return torch.cat([torch.arange(b * hidden_size, (b + 1) * hidden_size, device=device)
-                      for b in blocks])
+    return block_rows([0, 1, 3, 2] if num_gates == 4 else [0, 2, 1], hidden_size, device)
 
 
 def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
@@ -79,8 +83,6 @@ class _LSTMChain(torch.autograd.Function):
         peephole = weight_ci is not None
         H = c0.size(1)
         four = forget_gate and not coupled
-        sig = (3 if four else 2) * H             # sigmoid columns: i, f, o (or i, o)
-        o_at = 2 * H if four else H
         steps = len(batch_sizes)
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].

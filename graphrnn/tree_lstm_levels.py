@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .lstm_chain import block_rows
 from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
 from .schedule import Schedule
 
@@ -53,8 +54,7 @@ def child_table(schedule: Schedule, arity: int) -> Tensor:
 def _gate_perm(arity: int, size: int, device) -> Tensor:
     """Rows of ``weight_hh`` in the order ``[i, f_1..f_N, o, g]`` (its own order is
     ``[i, f_1..f_N, g, o]``)."""
-    blocks = list(range(1 + arity)) + [2 + arity, 1 + arity]
-    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in blocks])
+    return block_rows(list(range(1 + arity)) + [2 + arity, 1 + arity], size, device)
 
 
 class _NaryTreeLSTMLevels(torch.autograd.Function):
@@ -169,7 +169,6 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             a, da = act[lo_:hi_], dact[lo_:hi_]
             i, o, g = a[:, :size], a[:, (1 + k) * size:sig], a[:, sig:]
             f = a[:, size:(1 + k) * size].view(count, k, size)
-            rows = table[lo_:hi_].reshape(-1)
             kids_c = children_c[lo_:hi_].view(count, k, size)
             tc = tanh_c[start:stop]
             dh_l, dc_l = incoming(start, stop)
@@ -186,6 +185,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             torch.mm(da, weight, out=to_h.view(count, k * size))
             torch.mul(dct.unsqueeze(1), f, out=to_c.view(count, k, size))
             if not tree:
+                rows = table[lo_:hi_].reshape(-1)
                 keep = rows < n
                 dh.index_add_(0, rows[keep], to_h[keep])
                 dc.index_add_(0, rows[keep], to_c[keep])
@@ -221,7 +221,7 @@ LEAF_GATES = (0, 3, 2)
 
 def leaf_gate_rows(size: int, device=None) -> Tensor:
     """Rows of ``weight_ih`` (4H, I) for a leaf's gates ``[i, o, g]``."""
-    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in LEAF_GATES])
+    return block_rows(LEAF_GATES, size, device)
 
 
 def nary_tree_lstm_levels(leaf_xw: Tensor, internal_xw: Tensor, weight_hh: Tensor,
