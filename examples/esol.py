@@ -55,7 +55,7 @@ def parser(name: str = "esol", dataset: str = "esol", evaluate: bool = False):
     p = example_parser(name, __doc__, epochs=epochs)
     p.add_argument("--dataset", default=dataset, choices=DATASETS)
     p.add_argument("--split", default="random", choices=["random", "scaffold"])
-    p.add_argument("--core", default="mpnn", choices=["mpnn", "gn"])
+    p.add_argument("--core", default="mpnn", choices=["mpnn", "dmpnn", "gn"])
     p.add_argument("--readout", default=readout,
                    choices=["sum", "mean", "attention", "set2set", "additive"])
     p.add_argument("--hidden", type=int, default=64)

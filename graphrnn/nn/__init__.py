@@ -1,5 +1,6 @@
 """User-facing modules."""
 from .crf import CRF
+from .directed_message_passing import DirectedMessagePassing, reverse_edges
 from .graph_network import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, GraphIndependent,
                             GraphNetwork, InteractionNetwork, mlp)
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
@@ -9,6 +10,7 @@ from .tree import RecursiveNet, TreeGRU, TreeLSTM, TreeRNNBase, tree_roots
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNBase", "CRF", "GraphNetwork", "GNBlock", "GNMemory",
            "InteractionNetwork", "DeepSets", "GraphIndependent", "EncodeProcessDecode", "mlp",
-           "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "readout", "SumReadout",
+           "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "DirectedMessagePassing",
+           "reverse_edges", "readout", "SumReadout",
            "MeanReadout", "AttentionReadout", "Set2Set", "TreeLSTM", "TreeGRU", "RecursiveNet",
            "TreeRNNBase", "tree_roots"]

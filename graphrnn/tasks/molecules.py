@@ -8,10 +8,13 @@ molecule (Gilmer et al. 2017, `arXiv:1704.01212 <https://arxiv.org/abs/1704.0121
     h^T = \mathrm{core}(h^0, E, e), \qquad
     r_G = R(\{h^T_v : v \in G\}), \qquad \hat y_G = \mathrm{MLP}([r_G ; (d_G - \mu_d) / \sigma_d])
 
-with the core either the MPNN of Gilmer et al. (``core="mpnn"``: ``T`` rounds of edge-network
+with the core the MPNN of Gilmer et al. (``core="mpnn"``: ``T`` rounds of edge-network
 messages :math:`m_v = \sum_{u \to v} A(e_{uv}) h_u` and a GRU update, shared weights; see
-:class:`~graphrnn.nn.GatedMessagePassing`) or ``T`` residual graph-network blocks
-(``core="gn"``, Battaglia et al. 2018, :class:`~graphrnn.nn.GNBlock`), and the readout ``R`` sum,
+:class:`~graphrnn.nn.GatedMessagePassing`), the directed MPNN of Yang et al. 2019 (``core="dmpnn"``,
+chemprop's model: states on directed bonds, a message excludes the reverse bond; it reads the raw
+atom and bond features, so :math:`h^0` is its own; :class:`~graphrnn.nn.DirectedMessagePassing`)
+or ``T`` residual graph-network blocks (``core="gn"``, Battaglia et al. 2018,
+:class:`~graphrnn.nn.GNBlock`), and the readout ``R`` sum,
 mean, attention or Set2Set (Vinyals et al. 2016) -- or, for properties that are sums of atom
 contributions (``readout="additive"``), the head applied to every atom and summed,
 :math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`. The molecule-level descriptors :math:`d_G` are
@@ -38,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphrnn.nn.directed_message_passing import DirectedMessagePassing
 from graphrnn.nn.graph_network import GNBlock
 from graphrnn.nn.message_passing import EdgeNetwork, GatedMessagePassing
 from graphrnn.nn.readout import AttentionReadout, Set2Set, readout
@@ -77,7 +81,7 @@ class UniqueEdgeNetwork(EdgeNetwork):
 
 
 TASKS = ("regression", "classification")
-CORES = ("mpnn", "gn")
+CORES = ("mpnn", "dmpnn", "gn")
 READOUTS = ("sum", "mean", "attention", "set2set", "additive")
 
 
@@ -90,8 +94,9 @@ class MoleculeModel(nn.Module):
         edge_in: bond feature width (default ``BOND_FEATURE_DIM``, 12).
         hidden: state width :math:`H` (default 64).
         num_steps: message-passing rounds :math:`T` (default 3).
-        core: ``"mpnn"`` (edge network + GRU, Gilmer et al.) or ``"gn"`` (residual
-            :class:`~graphrnn.nn.GNBlock` s with LayerNorm) (default ``"mpnn"``).
+        core: ``"mpnn"`` (edge network + GRU, Gilmer et al.), ``"dmpnn"`` (directed bond
+            messages, Yang et al. 2019) or ``"gn"`` (residual :class:`~graphrnn.nn.GNBlock` s
+            with LayerNorm) (default ``"mpnn"``).
         readout: ``"sum"``, ``"mean"``, ``"attention"``, ``"set2set"`` or ``"additive"`` (the
             head on every atom, then summed; suits sums of atom contributions such as TPSA)
             (default ``"set2set"``).
@@ -130,8 +135,13 @@ class MoleculeModel(nn.Module):
         self.num_targets, self.node_in, self.edge_in = num_targets, node_in, edge_in
         self.hidden, self.num_steps, self.core_type = hidden, num_steps, core
         self.readout_type, self.task, self.dropout = readout, task, dropout
-        self.encoder = nn.Sequential(nn.Linear(node_in, hidden), nn.ReLU())
-        if core == "mpnn":
+        # D-MPNN reads the raw atom and bond features itself; the other cores start from
+        # h^0 = ReLU(W x + b)
+        self.encoder = None if core == "dmpnn" else nn.Sequential(nn.Linear(node_in, hidden),
+                                                                  nn.ReLU())
+        if core == "dmpnn":
+            self.core = DirectedMessagePassing(node_in, edge_in, hidden, num_steps)
+        elif core == "mpnn":
             self.core = GatedMessagePassing(hidden, hidden, num_steps,
                                             message=UniqueEdgeNetwork(hidden, edge_in))
         else:
@@ -221,10 +231,12 @@ class MoleculeModel(nn.Module):
                              f"{list(edge_attr.shape)}")
         batch = getattr(data, "batch", None)
         num_graphs = int(getattr(data, "num_graphs", 1))
-        h = self.encoder(x)
-        if self.core_type == "mpnn":
-            h = self.core(h, edge_index, edge_attr)
+        if self.core_type == "dmpnn":
+            h = self.core(x, edge_index, edge_attr)
+        elif self.core_type == "mpnn":
+            h = self.core(self.encoder(x), edge_index, edge_attr)
         else:
+            h = self.encoder(x)
             e = self.edge_encoder(edge_attr)
             for block in self.core:
                 dh, de, _ = block(h, edge_index, e)

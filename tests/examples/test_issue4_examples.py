@@ -30,6 +30,7 @@ def test_tpsa(tmp_path):
 
 @needs_molecules
 @pytest.mark.parametrize("extra", [["--dataset", "esol", "--split", "scaffold"],
+                                   ["--dataset", "esol", "--core", "dmpnn"],
                                    ["--dataset", "bbbp"]])
 def test_esol_and_other_moleculenet_sets(tmp_path, extra):
     assert run("esol", tmp_path, "--root", str(MOLECULES), *extra) == 0

@@ -50,7 +50,8 @@ def test_unique_edge_network_equals_edge_network_with_gradients():
 
 @pytest.mark.parametrize("core,readout", [("mpnn", "set2set"), ("mpnn", "sum"),
                                           ("gn", "attention"), ("gn", "mean"),
-                                          ("mpnn", "additive")])
+                                          ("mpnn", "additive"), ("dmpnn", "sum"),
+                                          ("dmpnn", "set2set")])
 def test_model_shapes_and_atom_order_invariance(core, readout):
     torch.manual_seed(0)
     model = MoleculeModel(2, hidden=16, core=core, readout=readout).eval()
