@@ -63,6 +63,15 @@ def test_descriptors_scaled_on_training_split_and_evaluate(tmp_path):
     assert run("freesolv", tmp_path, "--root", str(MOLECULES), action="evaluate") == 0
 
 
+def test_named_dataset_brings_its_defaults():
+    example = load_example("esol")
+    for argv, (core, hidden, epochs) in ((["--dataset", "freesolv"], ("mpnn", 64, 100)),
+                                         ([], ("dmpnn", 128, 80)),
+                                         (["--dataset", "esol", "--core", "gn"], ("gn", 128, 80))):
+        args = example.parser("esol", example._named_dataset(argv, "esol")).parse_args(argv)
+        assert (args.core, args.hidden, args.epochs) == (core, hidden, epochs), argv
+
+
 @needs_molecules
 def test_freesolv_alias(tmp_path):
     assert run("freesolv", tmp_path, "--root", str(MOLECULES)) == 0
