@@ -79,8 +79,8 @@ class DirectedMessagePassing(nn.Module):
             raise ValueError(f"num_steps must be 0 or positive, got {num_steps}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels, self.edge_dim, self.hidden_channels = in_channels, edge_dim, \
-            hidden_channels
+        self.in_channels, self.edge_dim = in_channels, edge_dim
+        self.hidden_channels = hidden_channels
         self.num_steps = num_steps
         self.lin_input = nn.Linear(in_channels + edge_dim, hidden_channels, bias=bias)    # W_i
         self.lin_message = nn.Linear(hidden_channels, hidden_channels, bias=bias)         # W_m
@@ -96,8 +96,7 @@ class DirectedMessagePassing(nn.Module):
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
             raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}")
         num_edges = edge_index.size(1)
-        if edge_attr is None or edge_attr.dim() != 2 or edge_attr.shape != (num_edges,
-                                                                           self.edge_dim):
+        if edge_attr is None or edge_attr.shape != (num_edges, self.edge_dim):
             raise ValueError(f"edge_attr must have shape [E, {self.edge_dim}] = [{num_edges}, "
                              f"{self.edge_dim}], got "
                              f"{None if edge_attr is None else list(edge_attr.shape)}")
