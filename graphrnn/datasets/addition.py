@@ -23,7 +23,7 @@ from typing import Iterator, NamedTuple, Sequence
 
 import torch
 
-__all__ = ["AdditionBatch", "to_digits", "from_digits", "make_addition", "Learn2Carry"]
+__all__ = ["AdditionBatch", "to_digits", "from_digits", "make_addition", "Learn2Carry", "TrainingDraws"]
 
 
 class AdditionBatch(NamedTuple):
@@ -157,3 +157,29 @@ class Learn2Carry:
     def __repr__(self) -> str:
         return (f"Learn2Carry(seed={self.seed}, train_high={self.train_high}, test_range="
                 f"{self.test_range}, test={len(self.test.a)}, long={sorted(self.long_tests)})")
+
+
+class TrainingDraws:
+    """Training batches for the one training loop: ``num_batches`` new batches of ``batch_size``
+    pairs every epoch, a fixed draw per epoch (``data.train_set(..., offset=1 + epoch)``), so a
+    resumed run sees the same batches; never a test pair. Offset 0 is left for validation.
+
+    Args:
+        data (Learn2Carry): the splits.
+        batch_size (int): pairs per batch.
+        num_batches (int): batches per epoch.
+        epoch (int): the epoch the next iteration draws (the trainer's, after a resume).
+    """
+
+    def __init__(self, data: Learn2Carry, batch_size: int, num_batches: int, epoch: int = 0):
+        self.data, self.batch_size, self.num_batches, self.epoch = data, batch_size, num_batches, epoch
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self) -> Iterator[AdditionBatch]:
+        block = self.data.train_set(self.batch_size * self.num_batches, offset=1 + self.epoch)
+        self.epoch += 1
+        for i in range(self.num_batches):
+            rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            yield AdditionBatch(block.a[rows], block.b[rows], block.sum[rows])

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from graphrnn.datasets.addition import Learn2Carry, from_digits, make_addition
-from graphrnn.tasks.addition import AdditionRNN, add_numbers, addition_step, evaluate_addition
+from graphrnn.models.addition import AdditionRNN, add_numbers, addition_step, evaluate_addition
 from graphrnn.train import Trainer
 
 torch.set_num_threads(1)

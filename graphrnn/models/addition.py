@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.rnn import GRU, LSTM, RNN
-from .metrics import exact_match
+from ..tasks.metrics import exact_match
 
 __all__ = ["AdditionRNN", "addition_step", "evaluate_addition", "add_numbers"]
 
