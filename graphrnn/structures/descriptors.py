@@ -42,6 +42,9 @@ isopropanol, 9,508 for tert-butanol, where ethanol has 1.96), the 85
 ``fr_*`` functional-group counts (the atom and bond features already see those groups), BCUT2D
 (NaN on some molecules), the Morgan fingerprint densities and near-duplicates (``ExactMolWt``, the
 other ``Chi*n``). Computing the 90 takes about 3 ms per molecule (ESOL, one CPU core).
+
+SMILES parsing (:func:`parse_smiles`, :class:`InvalidSmilesError`) lives here too, so that
+:mod:`graphrnn.structures.molecule` imports this module and nothing imports back.
 """
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ from rdkit import Chem, rdBase
 from rdkit.Chem import Descriptors
 
 __all__ = ["DESCRIPTOR_GROUPS", "DESCRIPTOR_NAMES", "DESCRIPTOR_DIM", "molecule_descriptors",
-           "check_descriptor_names", "resolve_descriptors"]
+           "check_descriptor_names", "resolve_descriptors", "parse_smiles", "InvalidSmilesError"]
 
 #: The curated descriptors by group (module docstring); names of ``rdkit.Chem.Descriptors``.
 DESCRIPTOR_GROUPS: dict[str, tuple[str, ...]] = {
@@ -84,6 +87,28 @@ DESCRIPTOR_NAMES: tuple[str, ...] = tuple(n for group in DESCRIPTOR_GROUPS.value
 DESCRIPTOR_DIM = len(DESCRIPTOR_NAMES)          # 90
 
 _FUNCTIONS = dict(Descriptors.descList)
+
+
+class InvalidSmilesError(ValueError):
+    """A SMILES string that rdkit cannot parse (or that has no atoms)."""
+
+    def __init__(self, smiles: str, reason: str = "rdkit could not parse it"):
+        self.smiles, self.reason = smiles, reason
+        super().__init__(f"invalid SMILES {smiles!r}: {reason}")
+
+
+def parse_smiles(smiles: str) -> Chem.Mol:
+    """rdkit ``Mol`` for ``smiles``; raises :class:`InvalidSmilesError` naming it if rdkit cannot
+    parse it or it has no atoms. rdkit's own error log is silenced while parsing."""
+    if not isinstance(smiles, str):
+        raise TypeError(f"smiles must be a str, got {type(smiles).__name__}")
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise InvalidSmilesError(smiles)
+    if mol.GetNumAtoms() == 0:
+        raise InvalidSmilesError(smiles, "it has no atoms")
+    return mol
 
 
 def check_descriptor_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -125,7 +150,7 @@ def molecule_descriptors(mol: Chem.Mol, names: Sequence[str] = DESCRIPTOR_NAMES)
 
     Args:
         mol: an rdkit ``Mol`` (or a SMILES string, parsed with
-            :func:`graphrnn.structures.molecule.parse_smiles`).
+            :func:`parse_smiles`).
         names: names of functions in ``rdkit.Chem.Descriptors.descList``.
 
     Returns:
@@ -133,7 +158,6 @@ def molecule_descriptors(mol: Chem.Mol, names: Sequence[str] = DESCRIPTOR_NAMES)
         function raises, are replaced by 0. rdkit's log is silenced meanwhile.
     """
     if isinstance(mol, str):
-        from .molecule import parse_smiles
         mol = parse_smiles(mol)
     if not isinstance(mol, Chem.Mol):
         raise TypeError(f"mol must be an rdkit Chem.Mol or a SMILES str, got {type(mol).__name__}")

@@ -33,10 +33,12 @@ from __future__ import annotations
 from typing import Sequence, Union
 
 import torch
-from rdkit import Chem, rdBase
+from rdkit import Chem
 from torch_geometric.data import Data
 
-from .descriptors import molecule_descriptors, resolve_descriptors
+# SMILES parsing lives in .descriptors (the lower module), so the import goes one way only
+from .descriptors import (InvalidSmilesError, molecule_descriptors, parse_smiles,
+                          resolve_descriptors)
 
 #: Elements with their own one-hot column (organic subset first, then common salts and metals);
 #: any other element sets the "other" column.
@@ -59,14 +61,6 @@ _LOOKUPS = [{v: i for i, v in enumerate(values)}
             for values in (ELEMENTS, DEGREES, FORMAL_CHARGES, NUM_HYDROGENS, HYBRIDISATIONS)]
 _BOND_TYPE_INDEX = {t: i for i, t in enumerate(BOND_TYPES)}
 _BOND_STEREO_INDEX = {s: i for i, s in enumerate(BOND_STEREO)}
-
-
-class InvalidSmilesError(ValueError):
-    """A SMILES string that rdkit cannot parse (or that has no atoms)."""
-
-    def __init__(self, smiles: str, reason: str = "rdkit could not parse it"):
-        self.smiles, self.reason = smiles, reason
-        super().__init__(f"invalid SMILES {smiles!r}: {reason}")
 
 
 def _one_hot_names(prefix: str, values) -> list[str]:
@@ -121,20 +115,6 @@ def bond_features(bond: Chem.Bond) -> list[float]:
     if s is not None:
         row[6 + s] = 1.0
     return row
-
-
-def parse_smiles(smiles: str) -> Chem.Mol:
-    """rdkit ``Mol`` for ``smiles``; raises :class:`InvalidSmilesError` naming it if rdkit cannot
-    parse it or it has no atoms. rdkit's own error log is silenced while parsing."""
-    if not isinstance(smiles, str):
-        raise TypeError(f"smiles must be a str, got {type(smiles).__name__}")
-    with rdBase.BlockLogs():
-        mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise InvalidSmilesError(smiles)
-    if mol.GetNumAtoms() == 0:
-        raise InvalidSmilesError(smiles, "it has no atoms")
-    return mol
 
 
 def from_mol(mol: Chem.Mol, smiles: str | None = None,
