@@ -1,13 +1,59 @@
+"""The ``graphrnn`` command: the registry, help without heavy imports, one-line errors."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
 import pytest
 
-from graphrnn.cli import BENCHMARKS, available_examples, main
+from graphrnn import apps
+from graphrnn.cli import BENCHMARKS, main
 
 
-def test_list_names_every_benchmark(capsys):
+def test_list_names_every_application_and_benchmark(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in BENCHMARKS:
-        assert name in out
+    for name in [*BENCHMARKS, *apps.APPS]:
+        assert f"  {name} " in out
+
+
+def test_every_registered_application_offers_train_with_a_config():
+    for name in apps.APPS:
+        commands = apps.commands(name)
+        assert "train" in commands, name
+        for action, (cls, fn) in commands.items():
+            assert action in ("train", "evaluate", "generate") and callable(fn)
+            apps.parse(name, action, [])  # defaults (and presets) pass their own checks
+
+
+def test_help_imports_no_torch():
+    code = ("import sys\nfrom graphrnn.cli import main\n"
+            "for name in %r:\n"
+            "    try:\n        main(['train', name, '--help'])\n"
+            "    except SystemExit:\n        pass\n"
+            "print('torch' in sys.modules, 'rdkit' in sys.modules)") % (list(apps.APPS),)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_unknown_application_names_the_known_ones():
+    with pytest.raises(SystemExit, match="no application named 'nope'; known: addition"):
+        main(["train", "nope"])
+
+
+def test_aliases_resolve():
+    assert apps.resolve_name("sst_sentiment") == "sst"
+    assert apps.resolve_name("chunking") == "conll_chunking"
+
+
+def test_a_failure_is_one_line_without_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GRAPHRNN_DEBUG", raising=False)
+    bad = tmp_path / "best.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["evaluate", "addition", "--checkpoint", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "graphrnn evaluate addition: error:" in err and str(bad) in err
+    assert "Traceback" not in err
 
 
 def test_bench_chain_quick_prints_ratios(capsys):
@@ -19,16 +65,6 @@ def test_bench_chain_quick_prints_ratios(capsys):
 def test_bench_schedule_small(capsys):
     assert main(["bench", "schedule", "--nodes", "2000", "--repeats", "1"]) == 0
     assert "trees: levels + grouping" in capsys.readouterr().out
-
-
-def test_unknown_example_names_the_known_ones():
-    with pytest.raises(SystemExit, match="no example named 'nope'"):
-        main(["train", "nope"])
-
-
-def test_examples_have_descriptions():
-    for name, description in available_examples().items():
-        assert description, f"examples/{name}.py has no DESCRIPTION line"
 
 
 def test_bench_without_a_suite_lists_the_suites(capsys):

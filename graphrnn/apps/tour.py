@@ -1,25 +1,22 @@
 """``graphrnn tour``: one small model of each family, trained on embedded or generated data.
 
 Every row trains with the one training loop (:class:`graphrnn.train.Trainer`), mostly by running
-an example of ``examples/`` with smaller settings, and is evaluated once on held-out data it never
-trained on; the table says what each reached against the level the row states. Nothing is
-downloaded: addition and expression trees are generated, TPSA molecules ship with rdkit, spring
-systems come from the simulator. Plots and checkpoints go to ``--out``.
+an application of :mod:`graphrnn.apps` with smaller settings, and is evaluated once on held-out
+data it never trained on; the table says what each reached against the level the row states.
+Nothing is downloaded: addition and expression trees are generated, TPSA molecules ship with
+rdkit, spring systems come from the simulator. Plots and checkpoints go to ``--out``.
+
+Every row runs on ``--threads`` threads (default 1): these models are small, and a second thread
+gains little on an idle machine but loses many times over when another job shares the cores.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-from torch_geometric.loader import DataLoader
-
-from .bench.common import format_table
-from .cli import load_example
-from .train import Trainer, evaluate, seed_everything
+from . import call
+from .config import option, parse_config
 
 
 @dataclass
@@ -41,8 +38,12 @@ class Row:
 
 def tree_row(out: Path, quick: bool) -> Row:
     """Trees: values of random arithmetic expressions (mod 10) at every node, N-ary Tree-LSTM."""
-    from .datasets.expressions import TOKENS, ExpressionTrees
-    from .tasks.tree_classification import TreeNodeClassifier, tree_node_step
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from ..train import Trainer, evaluate, seed_everything
+    from ..datasets.expressions import TOKENS, ExpressionTrees
+    from ..tasks.tree_classification import TreeNodeClassifier, tree_node_step
 
     start = time.perf_counter()
     seed_everything(0)
@@ -52,7 +53,7 @@ def tree_row(out: Path, quick: bool) -> Row:
     model = TreeNodeClassifier(len(TOKENS), 96, 10, variant="nary")
     trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=3e-3), tree_node_step,
                       max_epochs=1 if quick else 8, monitor="val_root_acc", mode="max",
-                      seed=0, out_dir=out / "trees", progress=False, restore_best=True,
+                      seed=0, out_dir=out / "trees", progress=not quick, restore_best=True,
                       tensorboard=False)
     trainer.fit(DataLoader(train, batch_size=128, shuffle=True), DataLoader(valid, batch_size=300))
     result = evaluate(model, DataLoader(test, batch_size=500), tree_node_step)
@@ -61,23 +62,21 @@ def tree_row(out: Path, quick: bool) -> Row:
                time.perf_counter() - start, str(out / "trees" / "curves.png"))
 
 
-DEVICE = "auto"  # set from --device by run()
+SHARED = {"device": "cpu", "threads": "1"}  # set from --device and --threads by run()
 
 
-def _example(name: str, out: Path, argv: list[str], result_file: str) -> tuple[dict, float]:
-    """Run ``graphrnn train NAME`` with ``argv`` into ``out/NAME``; its JSON results, seconds."""
+def _app(name: str, out: Path, argv: list[str]) -> tuple[dict, float]:
+    """Run ``graphrnn train NAME`` with ``argv`` into ``out/NAME``; its results and seconds."""
     start = time.perf_counter()
-    folder = out / name
-    code = load_example(name).train([*argv, "--out", str(folder), "--device", DEVICE])
-    if code:
-        raise RuntimeError(f"graphrnn train {name} {' '.join(argv)} exited with {code}")
-    return json.loads((folder / result_file).read_text()), time.perf_counter() - start
+    results = call(name, "train", [*argv, "--out", str(out / name),
+                                   "--device", SHARED["device"], "--threads", SHARED["threads"]])
+    return results, time.perf_counter() - start
 
 
 def addition_rows(out: Path, quick: bool) -> list[Row]:
     """Chains: Learn2Carry, digits least-significant first, trained below 555,555,555."""
     argv = ["--quick", "--epochs", "1"] if quick else ["--epochs", "12", "--test-size", "2000"]
-    results, seconds = _example("addition", out, argv, "results.json")
+    results, seconds = _app("addition", out, argv)
     plot = str(out / "addition" / "curves.png")
     return [Row("chains", "addition, operands in [555,555,555, 999,999,999]", "GRU (graphrnn.nn)",
                 "test exact match", results["in_range_test"]["exact_match"],
@@ -90,7 +89,7 @@ def addition_rows(out: Path, quick: bool) -> list[Row]:
 def tpsa_row(out: Path, quick: bool) -> Row:
     """Molecules: topological polar surface area of the NCI molecules rdkit ships."""
     argv = ["--quick", "--epochs", "1"] if quick else ["--epochs", "12"]
-    results, seconds = _example("tpsa", out, argv, "test_metrics.json")
+    results, seconds = _app("tpsa", out, argv)
     return Row("molecules", "TPSA of 4,991 NCI molecules (rdkit)", "gated MPNN, additive readout",
                "test MAE (A^2)", results["test_mae"], float("inf") if quick else 1.0, False,
                seconds, str(out / "tpsa" / "curves.png"))
@@ -100,8 +99,7 @@ def springs_row(out: Path, quick: bool) -> Row:
     """Particles: 5 balls on random springs (Kipf et al. 2018), 10-step rollouts."""
     argv = ["--quick", "--epochs", "1"] if quick else [
         "--train-sims", "200", "--test-sims", "20", "--hidden", "64", "--epochs", "6"]
-    results, seconds = _example("nbody", out, [*argv, "--root", str(out / "nbody-data")],
-                                "rollout.json")
+    results, seconds = _app("nbody", out, [*argv, "--root", str(out / "nbody-data")])
     return Row("particles", "springs, 5 balls: 10-step rollout vs constant velocity",
                "interaction network", "baseline MSE / model MSE",
                results["n5"]["ratio@1" if quick else "ratio@10"],  # quick rolls out 5 steps
@@ -111,21 +109,24 @@ def springs_row(out: Path, quick: bool) -> Row:
 ROWS = {"addition": addition_rows, "trees": tree_row, "tpsa": tpsa_row, "springs": springs_row}
 
 
+@dataclass
+class TourConfig:
+    out: str = option("runs/tour", "folder for plots and checkpoints", path="out_dir")
+    only: list[str] | None = option(None, "run only these rows", choices=tuple(ROWS))
+    quick: bool = option(False, "a smoke run of a few seconds a row; the levels are not meant to "
+                         "be met")
+    threads: int = option(1, "torch threads for every row", min=1)
+    device: str = option("cpu", "device for the applications' rows: 'cpu', 'cuda', 'auto'")
+
+
 def run(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="graphrnn tour", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="runs/tour", help="default: %(default)s")
-    parser.add_argument("--only", nargs="+", choices=sorted(ROWS), help="run only these rows")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run of a few seconds a row; the levels are not meant to be met")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
-    parser.add_argument("--device", default="cpu",
-                        help="device for the examples' rows: 'cpu' (default), 'cuda', 'auto'")
-    args = parser.parse_args(argv)
-    global DEVICE
-    DEVICE = args.device
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_config(TourConfig, argv, "graphrnn tour", __doc__)
+    import torch
+
+    from ..bench.common import format_table
+
+    SHARED.update(device=args.device, threads=str(args.threads))
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     rows = []
     for name, fn in ROWS.items():
@@ -133,12 +134,15 @@ def run(argv=None) -> int:
             continue
         print(f"graphrnn tour: {name} ...", flush=True)
         made = fn(out, args.quick)
-        rows.extend(made if isinstance(made, list) else [made])
+        made = made if isinstance(made, list) else [made]
+        rows.extend(made)
+        print(f"graphrnn tour: {name} done in {sum(r.seconds for r in made):.0f} s", flush=True)
     table = [[r.family, r.task, r.model, r.metric, f"{r.value:.4g}",
-              (">= " if r.higher_is_better else "<= ") + f"{r.level:g}", "yes" if r.reached else "NO", f"{r.seconds:.0f}"] for r in rows]
+              (">= " if r.higher_is_better else "<= ") + f"{r.level:g}",
+              "yes" if r.reached else "NO", f"{r.seconds:.0f}"] for r in rows]
     print(format_table(["family", "task", "model", "metric", "reached", "level", "ok", "s"], table))
     total = sum(r.seconds for r in rows)
-    print(f"total {total:.0f} s on {torch.get_num_threads()} threads; plots:")
+    print(f"total {total:.0f} s on {torch.get_num_threads()} thread(s); plots:")
     for plot in dict.fromkeys(r.plot for r in rows):
         print(f"  {plot}")
     return 0 if all(r.reached for r in rows) else 1
