@@ -6,12 +6,19 @@ It carries the JSON-serialisable ``config`` and the ``vocab`` needed to rebuild 
 
 Files are written to a temporary file in the same folder, flushed to disk, then renamed over the
 target with :func:`os.replace`; a crash or Ctrl-C while writing leaves the previous file intact.
+
+A file that loads is a file that was verified: every member of the zip archive ``torch.save``
+writes must pass its CRC-32, and every tensor must match the BLAKE2b digest stored beside it
+(``digests``: ``"model/encoder.weight" -> hex``), so a flipped byte in the weights or in the
+optimizer state is refused with the part it hit named, never silently loaded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +33,37 @@ VERSION = 1
 
 class CheckpointError(RuntimeError):
     """A checkpoint file cannot be read: missing fields, truncated, corrupt, or unsafe to load."""
+
+
+def _digest(t: torch.Tensor) -> str:
+    data = t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+    return hashlib.blake2b(data.tobytes(), digest_size=16).hexdigest()
+
+
+def tensor_digests(obj: Any, prefix: str = "") -> dict[str, str]:
+    """``{path: digest}`` of every tensor in nested dicts and lists (``"optimizer/state/0/exp_avg"``)."""
+    if isinstance(obj, torch.Tensor):
+        return {prefix: _digest(obj)}
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) \
+        if isinstance(obj, (list, tuple)) else ()
+    found: dict[str, str] = {}
+    for key, value in items:
+        found.update(tensor_digests(value, f"{prefix}/{key}" if prefix else str(key)))
+    return found
+
+
+def _bad_zip_member(path: Path) -> str | None:
+    """The first member of the archive whose CRC-32 fails, or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        return f"the archive itself ({err})"
+
+
+def _part(path_in_checkpoint: str) -> str:
+    head, _, rest = path_in_checkpoint.partition("/")
+    return f"{head} ({rest})" if rest else head
 
 
 def check_config(config: Any) -> None:
@@ -89,6 +127,8 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module,
         "rng": rng or [],
         "torch_version": str(torch.__version__),  # TorchVersion would need unpickling
     }
+    ckpt["digests"] = tensor_digests({k: ckpt[k] for k in ("model", "optimizer", "scheduler",
+                                                            "rng")})
     return atomic_write(path, lambda f: torch.save(ckpt, f))
 
 
@@ -117,17 +157,19 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
     if not zipfile.is_zipfile(path):  # torch.save writes zip archives; anything else is not ours
         raise CheckpointError(f"checkpoint {path} is truncated or corrupt: not a zip archive as "
                               "written by torch.save")
+    bad_member = _bad_zip_member(path)
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        # keep torch's one line naming the offending global, not its advice to turn safety off
-        why = next((ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln), str(e))
-        why = why.split(" Please use")[0]
+        # name the offending global only: torch's message goes on to advise turning safety off
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        why = f"it names {found.group(1)}" if found else "it uses pickle operations beyond those"
         raise CheckpointError(f"checkpoint {path} holds objects that are not tensors or plain "
-                              f"containers; refusing to unpickle them: {why}") from None
+                              f"containers ({why}); refusing to load it") from None
     except Exception as e:  # noqa: BLE001 - any failure to parse untrusted bytes means "corrupt"
-        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: "
-                              f"{type(e).__name__}: {e}") from None
+        where = f" ({bad_member} fails its CRC check)" if bad_member else ""
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt{where}: "
+                              f"{type(e).__name__}") from None
     if not isinstance(ckpt, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(ckpt).__name__}, expected a dict "
                               "written by graphrnn.train.save_checkpoint")
@@ -141,4 +183,22 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
     for key, default in (("optimizer", None), ("scheduler", None), ("vocab", None),
                          ("trainer", {}), ("rng", []), ("torch_version", None)):
         ckpt.setdefault(key, default)
+    _verify(path, ckpt, bad_member)
     return ckpt
+
+
+def _verify(path: Path, ckpt: dict, bad_member: str | None) -> None:
+    """Refuse a checkpoint whose tensors differ from their stored digests, or whose archive
+    fails a CRC check; the message names the part (``model (encoder.weight)``)."""
+    stored = ckpt.get("digests")
+    if isinstance(stored, dict):
+        actual = tensor_digests({k: ckpt[k] for k in ("model", "optimizer", "scheduler", "rng")})
+        damaged = sorted(k for k in set(stored) | set(actual) if stored.get(k) != actual.get(k))
+        if damaged:
+            parts = ", ".join(_part(k) for k in damaged[:3]) + (
+                f" and {len(damaged) - 3} more" if len(damaged) > 3 else "")
+            raise CheckpointError(f"checkpoint {path} is damaged: {parts} no longer match the "
+                                  "digests stored when it was written; refusing to use it")
+    if bad_member:
+        raise CheckpointError(f"checkpoint {path} is damaged: {bad_member} fails its CRC check; "
+                              "refusing to use it")

@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 import torch
@@ -116,3 +117,63 @@ def test_config_and_vocab_are_validated(tmp_path):
     with pytest.raises(TypeError, match="vocab must be a list of str.*int"):
         save_checkpoint(path, model, vocab=["a", 1])
     assert not path.exists()
+
+
+def _adam_checkpoint(path):
+    """A checkpoint whose zip members are archive/data/0 (weight), .../3 (Adam's exp_avg)."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(64, 64)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(2, 64)).sum().backward()
+    optimizer.step()
+    save_checkpoint(path, model, optimizer, config={"app": "toy"})
+    return path
+
+
+
+def _flip(path, member: str, count: int = 256) -> None:
+    """Invert ``count`` bytes in the middle of a stored zip member (its CRC no longer holds)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    raw = bytearray(path.read_bytes())
+    # the local header is 30 bytes plus the name and extra field, then the stored bytes
+    name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len + info.file_size // 2 - count // 2
+    for i in range(start, start + min(count, info.file_size)):
+        raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("member, part", [("archive/data/0", "model (weight)"),
+                                          ("archive/data/3", "optimizer (state/0/exp_avg)")])
+def test_flipped_bytes_are_refused_naming_the_part(tmp_path, member, part):
+    path = _adam_checkpoint(tmp_path / "archive.pt")
+    _flip(path, member)
+    with pytest.raises(CheckpointError, match=re.escape(f"is damaged: {part}")):
+        load_checkpoint(path)
+
+
+def test_crc_catches_damage_where_no_digest_was_stored(tmp_path):
+    """Checkpoints written before digests existed are still checked by the archive's CRC."""
+    path = tmp_path / "old.pt"
+    torch.save({"format": "graphrnn.checkpoint", "version": 1, "epoch": 0, "config": {},
+                "model": {"w": torch.arange(4096.0)}}, path)
+    assert load_checkpoint(path)["model"]["w"][5] == 5
+    _flip(path, "old/data/0", 16)  # torch.save names the archive's folder after the file
+    with pytest.raises(CheckpointError, match="old/data/0 fails its CRC check"):
+        load_checkpoint(path)
+
+
+def test_refusal_never_advises_turning_safety_off(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "graphrnn.checkpoint", "x": Payload()}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert "weights_only" not in str(err.value) and "print" in str(err.value)
