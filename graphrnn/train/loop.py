@@ -181,6 +181,11 @@ class Trainer:
         if path is None:
             return
         ckpt = load_checkpoint(path, map_location=self.device)
+        changed = config_changes(ckpt["config"], self.config)
+        if changed:
+            raise ValueError(f"cannot resume from {path}: settings differ from the run it "
+                             f"continues: {', '.join(changed)}; resume with that run's settings, "
+                             "or train into a new output folder")
         D.unwrap_model(self.model).load_state_dict(ckpt["model"])
         if ckpt["optimizer"] is not None:
             self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -292,6 +297,10 @@ class Trainer:
         try:
             while self.epoch < self.max_epochs and not self.stopped:
                 self._run_epoch(train_loader, val_loader, evaluate_fn, bar, writes, tb, loader_gen)
+        except KeyboardInterrupt:
+            if writes and self.history:  # the curves of the epochs that finished
+                plot_history(self.history, self.out_dir / PNG)
+            raise
         finally:
             bar.close()
             if tb is not None:
@@ -354,6 +363,24 @@ class Trainer:
             stop = f" (stopping: no improvement in {self.monitor} for {self.bad_epochs} epochs)" \
                 if self.stopped else ""
             bar.write(f"epoch {self.epoch}/{self.max_epochs} {shown}{best}{stop}")
+
+
+#: Settings that may change between a run and its resumption: where and how fast it runs.
+RESUMABLE = frozenset({"resume", "device", "threads", "out", "version", "quick"})
+
+
+def config_changes(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """``"name new (was old)"`` for every setting of ``new`` that differs from ``old`` (nested
+    dicts compared key by key), leaving out the :data:`RESUMABLE` ones."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes = []
+        for key in sorted(set(old) | set(new), key=str):
+            if key in RESUMABLE:
+                continue
+            name = f"{prefix}.{key}" if prefix and prefix != "settings" else str(key)
+            changes += config_changes(old.get(key), new.get(key), name)
+        return changes
+    return [] if old == new else [f"{prefix} {new!r} (was {old!r})"]
 
 
 def _sampler_generator(loader: Any) -> torch.Generator | None:

@@ -237,3 +237,24 @@ def test_progress_shows_epoch_lines_on_stdout(capsys):
     lines = [ln for ln in out.out.splitlines() if ln.startswith("epoch ")]
     assert len(lines) == 2 and "train_loss=" in lines[0] and "val_mae=" in lines[1]
     assert "batch" in out.err and "mae=" in out.err  # the tqdm bar with running metrics
+
+
+def test_resume_with_changed_settings_is_refused_naming_them(tmp_path):
+    make_trainer(tmp_path, max_epochs=2).fit(*loaders())
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Tanh(), nn.Linear(8, 1))
+    changed = Trainer(model, torch.optim.Adam(model.parameters()), noisy_step, out_dir=tmp_path,
+                      resume=True, progress=False, tensorboard=False, max_epochs=3,
+                      config={"hidden": 16, "dropout": 0.2, "device": "cuda"})
+    with pytest.raises(ValueError, match=r"settings differ .*: hidden 16 \(was 8\); resume"):
+        changed.fit(*loaders())
+    same = make_trainer(tmp_path, max_epochs=3, resume=True)  # same settings: continues
+    assert [r["epoch"] for r in same.fit(*loaders())] == [1, 2, 3]
+
+
+def test_ctrl_c_keeps_checkpoints_and_writes_the_curves_of_finished_epochs(tmp_path):
+    trainer = make_trainer(tmp_path, step=failing_after(7, KeyboardInterrupt), max_epochs=4)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(*loaders())
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
