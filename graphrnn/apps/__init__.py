@@ -20,9 +20,12 @@ are one module with each data set's own settings.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
+import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -142,6 +145,9 @@ def call(name: str, action: str, argv: Sequence[str] | None = None) -> Any:
     """Run ``graphrnn ACTION NAME ARGV`` in this process and return what the app returned; a dict
     is also written to ``OUT/results.json`` (``evaluation.json`` for ``evaluate``)."""
     config, fn = parse(name, action, argv)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone reports
+        with contextlib.redirect_stdout(io.StringIO()):
+            return fn(config)
     result = fn(config)
     if isinstance(result, dict) and action in RESULT_FILES and getattr(config, "out", None):
         from ..io import atomic_write_bytes

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import warnings
+import logging
 from pathlib import Path
 
 from ..io import atomic_write
@@ -39,13 +39,13 @@ def read_csv(path: str | os.PathLike) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
 
 
-_warned = False
 
 
 class TensorBoardLogger:
     """Writes each row's numbers as scalars ``<split>/<metric>`` at step ``epoch``.
 
-    Does nothing (after one warning) when ``torch.utils.tensorboard`` cannot be imported.
+    Does nothing (a debug-level log note says why) when ``torch.utils.tensorboard`` cannot be
+    imported.
 
     Args:
         log_dir (str or PathLike): event folder.
@@ -56,11 +56,8 @@ class TensorBoardLogger:
     def __init__(self, log_dir: str | os.PathLike, purge_step: int | None = None):
         try:
             from torch.utils.tensorboard import SummaryWriter
-        except ImportError as e:  # tensorboard is optional: say so once per process
-            global _warned
-            if not _warned:
-                warnings.warn(f"TensorBoard logging is off: {e}", stacklevel=2)
-                _warned = True
+        except ImportError as e:  # tensorboard is optional: a debug note, not a warning per run
+            logging.getLogger(__name__).debug("TensorBoard logging is off: %s", e)
             self.writer = None
             return
         self.writer = SummaryWriter(str(log_dir), purge_step=purge_step)
