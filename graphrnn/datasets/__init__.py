@@ -4,8 +4,8 @@ from .addition import AdditionBatch, Learn2Carry, from_digits, make_addition, to
 from .conll import (CoNLL2000, Sentence, bmes_to_words, read_conll, read_segmented, words_to_bmes,
                     write_conll)
 from .download import ChecksumError, download_url
-from .molecules import (BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV, MoleculeDataset,
-                        random_split, scaffold_split)
+from .molecule_splits import random_split, scaffold_split
+from .molecules import BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV, MoleculeDataset
 from .nbody import NBody
 from .poems import (FormCheck, Poem, TangPoems, check_form, filter_poems, is_well_formed,
                     read_blank_line, read_chinese_poetry, read_poems, read_title_content,

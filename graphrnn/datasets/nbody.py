@@ -20,6 +20,8 @@ kept frames, ``d`` dimensions):
 * ``x``: ``[n, 2 d]`` the initial state ``[pos, vel]`` of frame 0.
 
 ``dataset.frame_dt`` is the time between frames, ``dataset.simulator`` the simulator used.
+:class:`Transitions` cuts the trajectories into one-step training pairs, each a small graph that
+PyG's ``DataLoader`` batches like any other.
 """
 from __future__ import annotations
 
@@ -28,16 +30,18 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
-from graphrnn.io import atomic_write_bytes
-from graphrnn.datasets.simulators import (ChargedSystem, GravitySystem, ParticleSystem,
-                                          SpringSystem, StringSystem, Trajectories)
+from ..io import atomic_write_bytes
+from .simulators import (ChargedSystem, GravitySystem, ParticleSystem, SpringSystem, StringSystem,
+                         Trajectories)
+
+__all__ = ["NBody", "Transitions", "SYSTEMS", "fully_connected_edge_index"]
 
 SYSTEMS: dict[str, type[ParticleSystem]] = {
     "springs": SpringSystem,
@@ -76,7 +80,7 @@ class NBody(Dataset):
 
     def __init__(self, root: str | os.PathLike, system: str = "springs", num_particles: int = 5,
                  num_simulations: int = 1000, num_steps: int = 50, seed: int = 0,
-                 transform: Optional[Callable[[Data], Data]] = None, force_reload: bool = False,
+                 transform: Callable[[Data], Data] | None = None, force_reload: bool = False,
                  **simulator_kwargs):
         if system not in SYSTEMS:
             raise ValueError(f"system={system!r} is not known; expected one of {sorted(SYSTEMS)}")
@@ -136,7 +140,7 @@ class NBody(Dataset):
                     node_attr=self._node_attr[idx], num_nodes=self.num_particles)
         return self.transform(data) if self.transform is not None else data
 
-    def energy(self, idx: Optional[int] = None) -> np.ndarray:
+    def energy(self, idx: int | None = None) -> np.ndarray:
         """Total energy per frame from the stored (float32) arrays: ``[T]`` for one simulation,
         ``[S, T]`` for all."""
         sl = slice(None) if idx is None else slice(idx, idx + 1)
@@ -149,3 +153,51 @@ class NBody(Dataset):
     def __repr__(self) -> str:
         return (f"NBody({len(self)}, system={self.system!r}, num_particles={self.num_particles}, "
                 f"num_steps={self.num_steps}, seed={self.seed})")
+
+
+class Transitions(Dataset):
+    """Every pair of consecutive frames of an :class:`NBody` data set, as graphs.
+
+    Item ``k`` is frame ``t`` to ``t + 1`` of simulation ``s`` (``k = s (T - 1) + t``), a
+    :class:`~torch_geometric.data.Data` with ``pos``, ``vel``, ``next_pos``, ``next_vel`` ``[n, d]``,
+    the fully connected ``edge_index`` ``[2, n (n - 1)]`` (sender-major, as in ``NBody``), its
+    couplings ``edge_attr`` ``[n (n - 1), F_e]`` and ``node_attr`` ``[n, k]``. PyG's
+    ``DataLoader`` batches them: particles concatenated, ``edge_index`` offset per graph.
+
+    Args:
+        dataset: an ``NBody`` data set (or any sequence of its graphs).
+        max_frames: keep only the first ``max_frames`` frames of each trajectory (default all).
+    """
+
+    def __init__(self, dataset, max_frames: int | None = None):
+        if len(dataset) == 0:
+            raise ValueError("Transitions: dataset is empty")
+        graphs = [dataset[i] for i in range(len(dataset))]
+        pos = torch.stack([g.pos for g in graphs])                    # [S, n, T, d]
+        vel = torch.stack([g.vel for g in graphs])
+        if max_frames is not None:
+            pos, vel = pos[:, :, :max_frames], vel[:, :, :max_frames]
+        if pos.size(2) < 2:
+            raise ValueError(f"Transitions: need at least 2 frames per trajectory, got "
+                             f"{pos.size(2)}")
+        self.pos = pos.transpose(1, 2).contiguous()                    # [S, T, n, d]
+        self.vel = vel.transpose(1, 2).contiguous()
+        self.edge_attr = torch.stack([g.edge_attr for g in graphs]).float()
+        self.node_attr = torch.stack([g.node_attr for g in graphs]).float()
+        self.num_particles = self.pos.size(2)
+        self.edge_index = fully_connected_edge_index(self.num_particles)
+
+    def __len__(self) -> int:
+        return self.pos.size(0) * (self.pos.size(1) - 1)
+
+    def __getitem__(self, k: int) -> Data:
+        s, t = divmod(int(k), self.pos.size(1) - 1)
+        if not 0 <= s < self.pos.size(0):
+            raise IndexError(f"index {k} is out of range for {len(self)} transitions")
+        return Data(pos=self.pos[s, t], vel=self.vel[s, t], next_pos=self.pos[s, t + 1],
+                    next_vel=self.vel[s, t + 1], edge_index=self.edge_index,
+                    edge_attr=self.edge_attr[s], node_attr=self.node_attr[s],
+                    num_nodes=self.num_particles)
+
+    def __repr__(self) -> str:
+        return f"Transitions({len(self)}, num_particles={self.num_particles})"

@@ -25,6 +25,7 @@ one).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -32,7 +33,8 @@ from typing import Iterable, Sequence
 import torch
 
 __all__ = ["accuracy", "exact_match", "split_tag", "chunk_end", "chunk_start", "get_chunks",
-           "ChunkScore", "conlleval", "read_conlleval_file"]
+           "ChunkScore", "conlleval", "read_conlleval_file", "roc_auc",
+           "sequence_exact_match", "rmse"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -74,6 +76,25 @@ def exact_match(pred, target, mask=None) -> float:
                          f"{tuple(pred.shape)}")
     wrong = ((pred != target) & mask).flatten(1).any(1)
     return 1.0 - float(wrong.float().mean())
+
+
+def sequence_exact_match(pred: Sequence[Sequence[int]], target: Sequence[Sequence[int]]) -> float:
+    """Fraction of sequences predicted exactly (same tokens, same length), for label lists of
+    varying lengths (decoder or CTC outputs)."""
+    if len(pred) != len(target):
+        raise ValueError(f"sequence_exact_match: {len(pred)} predictions but {len(target)} targets")
+    if not target:
+        raise ValueError("sequence_exact_match: no sequences")
+    return sum(int(list(p) == list(t)) for p, t in zip(pred, target)) / len(target)
+
+
+def rmse(pred, target) -> float:
+    r"""Root mean squared error :math:`\sqrt{\frac1n \sum_i (p_i - t_i)^2}` over all entries of
+    same-size ``pred`` and ``target`` (gradients are not tracked)."""
+    pred, target = torch.as_tensor(pred).detach(), torch.as_tensor(target).detach()
+    if pred.numel() != target.numel():
+        raise ValueError(f"rmse: pred has {pred.numel()} values but target {target.numel()}")
+    return float((pred.reshape(-1).double() - target.reshape(-1).double()).pow(2).mean().sqrt())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -275,3 +296,37 @@ def read_conlleval_file(path: str | os.PathLike, delimiter: str | None = None
         gold.append(g)
         pred.append(p)
     return gold, pred
+
+
+# ------------------------------------------------------------------------------------------------
+# ranking
+
+def roc_auc(scores, labels) -> float:
+    r"""Area under the ROC curve of ``scores`` for binary ``labels`` (1-D, NaN labels dropped):
+    the Mann-Whitney statistic :math:`P(s_+ > s_-) + \frac12 P(s_+ = s_-)`, ties given their
+    average rank. ``nan`` when only one class is present.
+
+    Args:
+        scores: ``(M,)`` real scores (logits or probabilities), larger meaning "positive".
+        labels: ``(M,)`` 0/1 labels (NaN for missing).
+    """
+    scores = torch.as_tensor(scores).reshape(-1).double()
+    labels = torch.as_tensor(labels).reshape(-1).double()
+    if scores.shape != labels.shape:
+        raise ValueError(f"roc_auc: scores and labels differ in size: {scores.numel()} vs "
+                         f"{labels.numel()}")
+    keep = ~torch.isnan(labels)
+    scores, labels = scores[keep], labels[keep] > 0.5
+    n_pos = int(labels.sum())
+    n_neg = labels.numel() - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    order = torch.argsort(scores)
+    positions = torch.arange(1, scores.numel() + 1, dtype=torch.float64)
+    # average the ranks of tied scores
+    _, inverse, counts = torch.unique_consecutive(scores[order], return_inverse=True,
+                                                  return_counts=True)
+    sums = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(0, inverse, positions)
+    ranks = torch.empty_like(scores)
+    ranks[order] = (sums / counts)[inverse]
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

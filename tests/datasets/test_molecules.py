@@ -6,8 +6,9 @@ import pytest
 from torch_geometric.loader import DataLoader
 
 from graphrnn.datasets.download import ChecksumError
-from graphrnn.datasets.molecules import (BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV,
-                                         murcko_scaffold, random_split, scaffold_split)
+from graphrnn.datasets.base import DataNotFoundError
+from graphrnn.datasets.molecule_splits import murcko_scaffold, random_split, scaffold_split
+from graphrnn.datasets.molecules import BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV
 from graphrnn.structures.descriptors import DESCRIPTOR_NAMES
 from graphrnn.structures.molecule import InvalidSmilesError
 from graphrnn.io import shared_data
@@ -103,8 +104,41 @@ def test_wrong_checksum_is_refused(tmp_path):
 
 
 def test_missing_file_without_download(tmp_path):
-    with pytest.raises(FileNotFoundError, match="download=False"):
+    with pytest.raises(DataNotFoundError, match="delaney-processed.csv.*download=False.*"
+                                                "deepchemdata.*moleculenet.md"):
         ESOL(tmp_path, download=False)
+
+
+def test_failed_download_names_file_folder_and_source_and_creates_nothing(tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    root = tmp_path / "a" / "b"
+    with pytest.raises(DataNotFoundError) as err:
+        ESOL(root)
+    message = str(err.value)
+    assert "delaney-processed.csv" in message and str(root) in message
+    assert "the download failed" in message and "--root" in message and "\n" not in message
+    assert not (tmp_path / "a").exists()
+
+
+def test_csv_needs_target_columns_and_an_existing_file(csv_path, tmp_path):
+    with pytest.raises(ValueError, match="no target columns"):
+        MoleculeCSV(csv_path, "smiles")
+    with pytest.raises(DataNotFoundError, match="nothere.csv"):
+        MoleculeCSV(tmp_path / "nothere.csv", "smiles", "a")
+    assert not (tmp_path / "nothere.csv").exists()
+
+
+def test_tpsa_from_a_folder_of_your_own(tmp_path, recwarn):
+    (tmp_path / "first_5k.tpsa.csv").write_text("# header\nCCO,20.23\nc1ccccc1O,20.23\n")
+    ds = TPSA(tmp_path)
+    assert len(ds) == 2 and ds.smiles == ["CCO", "c1ccccc1O"]
+    assert ds[0].y.item() == pytest.approx(20.23)
+    with pytest.raises(DataNotFoundError, match="first_5k.tpsa.csv.*tpsa.md"):
+        TPSA(tmp_path / "empty")
 
 
 SMILES = ["c1ccccc1C", "c1ccccc1CC", "c1ccccc1O", "c1ccccc1N", "C1CCCCC1C", "C1CCCCC1O",

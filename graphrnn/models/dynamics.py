@@ -27,28 +27,26 @@ optionally with Gaussian noise on the input state as in Sanchez-Gonzalez et al. 
 rolls the model out on its own predictions (:func:`rollout`) and compares the position MSE at a few
 horizons with the constant-velocity baseline (:func:`rollout_errors`).
 
-Batches are dicts of tensors from :class:`Transitions` (``pos``, ``vel``, ``next_pos``,
-``next_vel`` ``[B, n, d]``, ``edge_attr`` ``[B, n (n - 1), F_e]``, ``node_attr`` ``[B, n, k]``);
-rollouts take the graphs of :class:`graphrnn.datasets.NBody` (one, or a PyG batch of them).
+Training batches are PyG batches of :class:`graphrnn.datasets.nbody.Transitions` items (``pos``,
+``vel``, ``next_pos``, ``next_vel`` ``[B n, d]``, ``edge_index`` ``[2, B n (n - 1)]``,
+``edge_attr`` ``[B n (n - 1), F_e]``, ``node_attr`` ``[B n, k]``); rollouts take the graphs of
+:class:`graphrnn.datasets.NBody` (one, or a PyG batch of them). Figures of rollouts are drawn by
+:func:`graphrnn.plots.trajectories.plot_trajectories`.
 """
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import Dataset
+from torch_geometric.data import Batch
 
-from graphrnn.datasets.nbody import fully_connected_edge_index
-from graphrnn.nn.graph_network import InteractionNetwork, aggregate, mlp
+from ..nn.graph_network import InteractionNetwork, aggregate, mlp
 
-__all__ = ["Standardizer", "ParticleDynamicsModel", "Transitions", "batched_edge_index",
-           "flatten_transitions", "make_dynamics_step", "fit_normalization", "rollout",
-           "constant_velocity_rollout", "rollout_errors", "plot_trajectories"]
+__all__ = ["Standardizer", "ParticleDynamicsModel", "make_dynamics_step", "fit_normalization",
+           "rollout", "constant_velocity_rollout", "rollout_errors"]
 
 
 class Standardizer(nn.Module):
@@ -166,8 +164,8 @@ class ParticleDynamicsModel(nn.Module):
                     absolute_position=self.absolute_position, aggr=self.aggr,
                     decode_edges=self.decode_edges)
 
-    def _check(self, pos: Tensor, vel: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor],
-               node_attr: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def _check(self, pos: Tensor, vel: Tensor, edge_index: Tensor, edge_attr: Tensor | None,
+               node_attr: Tensor | None) -> tuple[Tensor, Tensor]:
         n = pos.size(0)
         if pos.dim() != 2 or pos.size(1) != self.dim:
             raise ValueError(f"pos must have shape [N, {self.dim}], got {list(pos.shape)}")
@@ -190,8 +188,8 @@ class ParticleDynamicsModel(nn.Module):
         return edge_attr, node_attr
 
     def features(self, pos: Tensor, vel: Tensor, edge_index: Tensor,
-                 edge_attr: Optional[Tensor] = None,
-                 node_attr: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                 edge_attr: Tensor | None = None,
+                 node_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Raw (not yet standardised) node features ``[N, F_v]`` and edge features ``[E, F_e']``."""
         edge_attr, node_attr = self._check(pos, vel, edge_index, edge_attr, node_attr)
         s, r = edge_index[0], edge_index[1]
@@ -202,7 +200,7 @@ class ParticleDynamicsModel(nn.Module):
         return torch.cat(nodes, -1), torch.cat([rel, dist, rel_vel, edge_attr.to(pos.dtype)], -1)
 
     def forward(self, pos: Tensor, vel: Tensor, edge_index: Tensor,
-                edge_attr: Optional[Tensor] = None, node_attr: Optional[Tensor] = None) -> Tensor:
+                edge_attr: Tensor | None = None, node_attr: Tensor | None = None) -> Tensor:
         """Standardised accelerations ``[N, 2 d]`` (``a_x`` then ``a_v``)."""
         nodes, edges = self.features(pos, vel, edge_index, edge_attr, node_attr)
         h = self.node_encoder(self.node_norm(nodes))
@@ -218,15 +216,15 @@ class ParticleDynamicsModel(nn.Module):
         return out
 
     def accelerations(self, pos: Tensor, vel: Tensor, edge_index: Tensor,
-                      edge_attr: Optional[Tensor] = None,
-                      node_attr: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                      edge_attr: Tensor | None = None,
+                      node_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``(a_x, a_v)`` in physical units, each ``[N, d]``."""
         out = self.target_norm.inverse(self(pos, vel, edge_index, edge_attr, node_attr))
         return out[:, :self.dim], out[:, self.dim:]
 
     def step_state(self, pos: Tensor, vel: Tensor, edge_index: Tensor,
-                   edge_attr: Optional[Tensor] = None,
-                   node_attr: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                   edge_attr: Tensor | None = None,
+                   node_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The predicted next frame ``(pos, vel)``, one frame (``dt``) later."""
         a_x, a_v = self.accelerations(pos, vel, edge_index, edge_attr, node_attr)
         return pos + self.dt * vel + self.dt ** 2 * a_x, vel + self.dt * a_v
@@ -241,96 +239,26 @@ class ParticleDynamicsModel(nn.Module):
                 f"decode_edges={self.decode_edges}")
 
 
-# ------------------------------------------------------------------------------------------------
-# data: one-step transitions
-
-class Transitions(Dataset):
-    """Every pair of consecutive frames of an :class:`~graphrnn.datasets.NBody` data set.
-
-    Item ``k`` is frame ``t`` to ``t + 1`` of simulation ``s`` (``k = s (T - 1) + t``), a dict of
-    ``pos``, ``vel``, ``next_pos``, ``next_vel`` ``[n, d]``, ``edge_attr`` ``[n (n - 1), F_e]`` (the
-    fully connected graph's couplings, sender-major as in ``NBody``) and ``node_attr`` ``[n, k]``;
-    a ``DataLoader`` stacks them to ``[B, ...]`` (use :func:`flatten_transitions` for the graph).
-
-    Args:
-        dataset: an ``NBody`` data set (or any sequence of its graphs).
-        max_frames: keep only the first ``max_frames`` frames of each trajectory (default all).
-    """
-
-    def __init__(self, dataset, max_frames: Optional[int] = None):
-        if len(dataset) == 0:
-            raise ValueError("Transitions: dataset is empty")
-        graphs = [dataset[i] for i in range(len(dataset))]
-        pos = torch.stack([g.pos for g in graphs])                    # [S, n, T, d]
-        vel = torch.stack([g.vel for g in graphs])
-        if max_frames is not None:
-            pos, vel = pos[:, :, :max_frames], vel[:, :, :max_frames]
-        if pos.size(2) < 2:
-            raise ValueError(f"Transitions: need at least 2 frames per trajectory, got "
-                             f"{pos.size(2)}")
-        self.pos = pos.transpose(1, 2).contiguous()                    # [S, T, n, d]
-        self.vel = vel.transpose(1, 2).contiguous()
-        self.edge_attr = torch.stack([g.edge_attr for g in graphs]).float()
-        self.node_attr = torch.stack([g.node_attr for g in graphs]).float()
-        self.num_particles = self.pos.size(2)
-        self.edge_index = fully_connected_edge_index(self.num_particles)
-
-    def __len__(self) -> int:
-        return self.pos.size(0) * (self.pos.size(1) - 1)
-
-    def __getitem__(self, k: int) -> dict:
-        s, t = divmod(int(k), self.pos.size(1) - 1)
-        if not 0 <= s < self.pos.size(0):
-            raise IndexError(f"index {k} is out of range for {len(self)} transitions")
-        return {"pos": self.pos[s, t], "vel": self.vel[s, t], "next_pos": self.pos[s, t + 1],
-                "next_vel": self.vel[s, t + 1], "edge_attr": self.edge_attr[s],
-                "node_attr": self.node_attr[s]}
-
-
-def batched_edge_index(num_graphs: int, num_nodes: int, device=None) -> Tensor:
-    """``[2, B n (n - 1)]``: the fully connected graph of ``num_nodes`` nodes for each of
-    ``num_graphs`` graphs, node ids offset by ``n`` per graph (PyG batching)."""
-    ei = fully_connected_edge_index(num_nodes).to(device)
-    offsets = torch.arange(num_graphs, device=device).repeat_interleave(ei.size(1)) * num_nodes
-    return ei.repeat(1, num_graphs) + offsets
-
-
-def flatten_transitions(batch: dict) -> dict:
-    """A stacked :class:`Transitions` batch as one PyG-style graph: ``pos``, ``vel``,
-    ``next_pos``, ``next_vel`` ``[B n, d]``, ``node_attr`` ``[B n, k]``, ``edge_attr``
-    ``[B E, F_e]`` and ``edge_index`` ``[2, B E]``."""
-    missing = [k for k in ("pos", "vel", "next_pos", "next_vel", "edge_attr", "node_attr")
-               if k not in batch]
-    if missing:
-        raise KeyError(f"transition batch lacks {missing}; expected a Transitions batch")
-    b, n, d = batch["pos"].shape
-    out = {k: batch[k].reshape(b * n, -1) for k in ("pos", "vel", "next_pos", "next_vel",
-                                                    "node_attr")}
-    out["edge_attr"] = batch["edge_attr"].reshape(-1, batch["edge_attr"].size(-1))
-    out["edge_index"] = batched_edge_index(b, n, batch["pos"].device)
-    return out
-
-
 @torch.no_grad()
-def fit_normalization(model: ParticleDynamicsModel, transitions: Transitions,
-                      max_samples: int = 20000, seed: int = 0) -> ParticleDynamicsModel:
+def fit_normalization(model: ParticleDynamicsModel, transitions, max_samples: int = 20000,
+                      seed: int = 0) -> ParticleDynamicsModel:
     """Set the model's input and target standardisers from (up to ``max_samples``) training
-    transitions, chosen with ``seed``."""
+    transitions (:class:`~graphrnn.datasets.nbody.Transitions` items), chosen with ``seed``."""
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(transitions), generator=g)[:max_samples].tolist()
-    batch = flatten_transitions(torch.utils.data.default_collate([transitions[i] for i in idx]))
-    nodes, edges = model.features(batch["pos"], batch["vel"], batch["edge_index"],
-                                  batch["edge_attr"], batch["node_attr"])
+    batch = Batch.from_data_list([transitions[i] for i in idx])
+    nodes, edges = model.features(batch.pos, batch.vel, batch.edge_index, batch.edge_attr,
+                                  batch.node_attr)
     model.node_norm.fit(nodes)
     model.edge_norm.fit(edges)
-    model.target_norm.fit(model.targets(batch["pos"], batch["vel"], batch["next_pos"],
-                                        batch["next_vel"]))
+    model.target_norm.fit(model.targets(batch.pos, batch.vel, batch.next_pos, batch.next_vel))
     return model
 
 
 def make_dynamics_step(noise_std: float = 0.0):
-    r"""A :class:`~graphrnn.train.Trainer` step for one-step training on :class:`Transitions`
-    batches: the loss is the MSE of the standardised accelerations,
+    r"""A :class:`~graphrnn.train.Trainer` step for one-step training on PyG batches of
+    :class:`~graphrnn.datasets.nbody.Transitions`: the loss is the MSE of the standardised
+    accelerations,
 
     .. math:: \mathcal L = \frac{1}{2 d N} \sum_i \| \hat a_i - \mathrm{std}(a_i) \|^2 ,
 
@@ -344,19 +272,23 @@ def make_dynamics_step(noise_std: float = 0.0):
     if noise_std < 0:
         raise ValueError(f"noise_std must be non-negative, got {noise_std}")
 
-    def dynamics_step(model: ParticleDynamicsModel, batch: dict):
-        b = flatten_transitions(batch)
-        pos, vel = b["pos"], b["vel"]
+    def dynamics_step(model: ParticleDynamicsModel, batch):
+        missing = [k for k in ("pos", "vel", "next_pos", "next_vel", "edge_index", "edge_attr",
+                               "node_attr") if getattr(batch, k, None) is None]
+        if missing:
+            raise ValueError(f"dynamics_step: the batch has no {missing}; expected a PyG batch "
+                             "of graphrnn.datasets.nbody.Transitions items")
+        pos, vel = batch.pos, batch.vel
         if noise_std > 0 and model.training:
             pos = pos + noise_std * torch.randn_like(pos)
             vel = vel + noise_std * torch.randn_like(vel)
-        target = model.target_norm(model.targets(pos, vel, b["next_pos"], b["next_vel"]))
-        out = model(pos, vel, b["edge_index"], b["edge_attr"], b["node_attr"])
+        target = model.target_norm(model.targets(pos, vel, batch.next_pos, batch.next_vel))
+        out = model(pos, vel, batch.edge_index, batch.edge_attr, batch.node_attr)
         loss = F.mse_loss(out, target)
         with torch.no_grad():
             a_x = model.target_norm.inverse(out)[:, :model.dim]
             next_pos = pos + model.dt * vel + model.dt ** 2 * a_x
-            pos_mse = F.mse_loss(next_pos, b["next_pos"])
+            pos_mse = F.mse_loss(next_pos, batch.next_pos)
         return loss, {"pos_mse": pos_mse}
 
     return dynamics_step
@@ -460,54 +392,3 @@ def rollout_errors(model: nn.Module, loader: Iterable, horizons: Sequence[int] =
         out[f"baseline_mse@{k}"] = base_mse
         out[f"ratio@{k}"] = base_mse / model_mse if model_mse > 0 else math.inf
     return out
-
-
-def plot_trajectories(true_pos: Tensor, pred_pos: Tensor, path: str | os.PathLike,
-                      baseline_pos: Optional[Tensor] = None, num_particles: Optional[int] = None,
-                      num_systems: int = 4, title: str = "") -> Path:
-    """Save a PNG with, per system, the true trajectories (solid), the model's (dashed) and
-    optionally the constant-velocity baseline's (dotted); a dot marks each start.
-
-    Args:
-        true_pos, pred_pos, baseline_pos: ``[N, T, 2]`` (a batch of systems, particles
-            concatenated) or ``[n, T, 2]`` for one system.
-        path: the PNG file (its folder is created).
-        num_particles: particles per system, to split a batch (default: all in one system).
-        num_systems: systems to draw, side by side (default 4).
-    """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if true_pos.shape != pred_pos.shape or true_pos.dim() != 3 or true_pos.size(-1) != 2:
-        raise ValueError(f"true_pos and pred_pos must both be [N, T, 2], got "
-                         f"{list(true_pos.shape)} and {list(pred_pos.shape)}")
-    n = num_particles or true_pos.size(0)
-    systems = min(num_systems, true_pos.size(0) // n)
-    fig, axes = plt.subplots(1, systems, figsize=(4 * systems, 4), squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for j, ax in enumerate(axes[0]):
-        for i in range(j * n, (j + 1) * n):
-            c = colours[(i - j * n) % len(colours)]
-            t, p = true_pos[i].cpu(), pred_pos[i].cpu()
-            ax.plot(t[:, 0], t[:, 1], "-", color=c, lw=1.5,
-                    label="true" if i == j * n else None)
-            ax.plot(p[:, 0], p[:, 1], "--", color=c, lw=1.5,
-                    label="model" if i == j * n else None)
-            if baseline_pos is not None:
-                b = baseline_pos[i].cpu()
-                ax.plot(b[:, 0], b[:, 1], ":", color=c, lw=1,
-                        label="constant velocity" if i == j * n else None)
-            ax.plot(t[0, 0], t[0, 1], "o", color=c, ms=4)
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.set_title(f"system {j}")
-        if j == 0:
-            ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

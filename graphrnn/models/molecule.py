@@ -20,7 +20,8 @@ contributions (``readout="additive"``), the head applied to every atom and summe
 :math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`. The molecule-level descriptors :math:`d_G` are
 optional (``descriptor_size > 0``, as chemprop's ``--features_generator``; RDKit 2-D descriptors
 from :mod:`graphrnn.structures.descriptors`, ``data.descriptors [B, D]``), standardised with the
-mean and standard deviation of the training molecules (:func:`descriptor_stats`,
+mean and standard deviation of the training molecules
+(:func:`graphrnn.datasets.molecule_splits.descriptor_stats`,
 :meth:`MoleculeModel.set_descriptor_stats`) and concatenated to the readout; without them the head
 sees :math:`r_G` alone.
 
@@ -35,23 +36,22 @@ loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose ov
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphrnn.nn.directed_message_passing import DirectedMessagePassing
-from graphrnn.nn.graph_network import GNBlock
-from graphrnn.nn.message_passing import EdgeNetwork, GatedMessagePassing
-from graphrnn.nn.readout import AttentionReadout, Set2Set, readout
-from graphrnn.structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
-from ..io import shared_data
+from ..nn.directed_message_passing import DirectedMessagePassing
+from ..nn.graph_network import GNBlock
+from ..nn.message_passing import EdgeNetwork, GatedMessagePassing
+from ..nn.readout import AttentionReadout, Set2Set, readout
+from ..structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
+from ..tasks.metrics import roc_auc
 
 __all__ = ["MoleculeModel", "MoleculeEnsemble", "UniqueEdgeNetwork", "molecule_step",
-           "evaluate_molecules", "roc_auc",
-           "target_stats", "descriptor_stats",
-           "load_molecule_dataset", "split_dataset", "MOLECULENET", "default_molecule_root"]
+           "evaluate_molecules"]
+
 
 class UniqueEdgeNetwork(EdgeNetwork):
     r"""MPNN edge network (:class:`~graphrnn.nn.EdgeNetwork`),
@@ -189,8 +189,9 @@ class MoleculeModel(nn.Module):
     @torch.no_grad()
     def set_descriptor_stats(self, mean: Tensor, std: Tensor) -> None:
         """Standardise the descriptors with ``mean``, ``std`` ``[descriptor_size]`` (those of the
-        training molecules: :func:`descriptor_stats`). A zero ``std`` (a descriptor constant over
-        the training set) is taken as 1, so that column is only centred."""
+        training molecules: :func:`~graphrnn.datasets.molecule_splits.descriptor_stats`). A zero
+        ``std`` (a descriptor constant over the training set) is taken as 1, so that column is
+        only centred."""
         if not self.descriptor_size:
             raise ValueError("set_descriptor_stats: this model has descriptor_size=0")
         mean, std = torch.as_tensor(mean).float().view(-1), torch.as_tensor(std).float().view(-1)
@@ -341,32 +342,6 @@ def molecule_step(model: MoleculeModel, batch):
         return loss, {"accuracy": correct.mean()}
 
 
-def roc_auc(scores: Tensor, labels: Tensor) -> float:
-    r"""Area under the ROC curve of ``scores`` for binary ``labels`` (1-D, NaN labels dropped):
-    the Mann-Whitney statistic :math:`P(s_+ > s_-) + \frac12 P(s_+ = s_-)`, ties given their
-    average rank. ``nan`` when only one class is present."""
-    scores, labels = scores.reshape(-1).double(), labels.reshape(-1).double()
-    if scores.shape != labels.shape:
-        raise ValueError(f"scores and labels differ in size: {scores.numel()} vs {labels.numel()}")
-    keep = ~torch.isnan(labels)
-    scores, labels = scores[keep], labels[keep] > 0.5
-    n_pos = int(labels.sum())
-    n_neg = labels.numel() - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return math.nan
-    order = torch.argsort(scores)
-    sorted_scores = scores[order]
-    ranks = torch.empty_like(scores)
-    ranks[order] = torch.arange(1, scores.numel() + 1, dtype=torch.float64)
-    # average the ranks of tied scores
-    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True,
-                                                  return_counts=True)
-    sums = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(
-        0, inverse, torch.arange(1, scores.numel() + 1, dtype=torch.float64))
-    ranks[order] = (sums / counts)[inverse]
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 @torch.no_grad()
 def evaluate_molecules(model: MoleculeModel, loader: Iterable, device=None) -> dict[str, float]:
     """Score ``model`` on every molecule of ``loader`` at once.
@@ -413,81 +388,3 @@ class _Stats:
     def __init__(self, model: MoleculeModel):
         self.task = model.task
         self.target_std = model.target_std.detach().cpu()
-
-
-def target_stats(dataset) -> tuple[Tensor, Tensor]:
-    """Mean and standard deviation ``[num_targets]`` of the labelled ``y`` of ``dataset`` (a
-    data set or ``Subset`` of molecule graphs); NaN labels are ignored."""
-    if len(dataset) == 0:
-        raise ValueError("target_stats: dataset is empty")
-    y = torch.cat([dataset[i].y.view(1, -1) for i in range(len(dataset))]).double()
-    mask = ~torch.isnan(y)
-    count = mask.sum(0).clamp(min=1)
-    y0 = torch.where(mask, y, torch.zeros_like(y))
-    mean = y0.sum(0) / count
-    var = torch.where(mask, (y0 - mean) ** 2, torch.zeros_like(y)).sum(0) / count
-    return mean.float(), var.sqrt().clamp(min=1e-6).float()
-
-
-def descriptor_stats(dataset) -> tuple[Tensor, Tensor]:
-    """Mean and standard deviation ``[D]`` of ``data.descriptors`` over ``dataset`` (pass the
-    training split only, so validation and test molecules do not leak into the scaling)."""
-    if len(dataset) == 0:
-        raise ValueError("descriptor_stats: dataset is empty")
-    rows = []
-    for i in range(len(dataset)):
-        d = getattr(dataset[i], "descriptors", None)
-        if d is None:
-            raise ValueError(f"descriptor_stats: item {i} has no 'descriptors'; build the data "
-                             "set with descriptors=True")
-        rows.append(d.view(1, -1))
-    x = torch.cat(rows).double()
-    return x.mean(0).float(), x.std(0, unbiased=False).float()
-
-
-# ------------------------------------------------------------------------------------------------
-# data sets and splits
-
-#: MoleculeNet sets an example can name: class name in graphrnn.datasets and task.
-MOLECULENET = {"esol": ("ESOL", "regression"), "freesolv": ("FreeSolv", "regression"),
-               "lipophilicity": ("Lipophilicity", "regression"),
-               "bbbp": ("BBBP", "classification")}
-
-
-def default_molecule_root() -> str:
-    """``../shared/data/molecules`` next to the source checkout if it exists (the local copy),
-    else ``data/molecules`` (downloaded there on first use)."""
-    local = shared_data("molecules")
-    return str(local) if local.is_dir() else "data/molecules"
-
-
-def load_molecule_dataset(name: str, root: Optional[str] = None, descriptors=False):
-    """``"tpsa"`` or a MoleculeNet name (``MOLECULENET``); returns ``(dataset, task)``.
-    ``descriptors`` (``True``, a list of RDKit descriptor names, or ``False``) adds
-    ``data.descriptors`` to every graph (:class:`graphrnn.datasets.MoleculeDataset`)."""
-    import graphrnn.datasets as D
-    import warnings
-    name = name.lower()
-    if name == "tpsa":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")    # rdkit rejects a few of its own SMILES; listed
-            return D.TPSA(descriptors=descriptors), "regression"
-    if name not in MOLECULENET:
-        raise ValueError(f"dataset {name!r} is not known; expected 'tpsa' or one of "
-                         f"{sorted(MOLECULENET)}")
-    cls, task = MOLECULENET[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return getattr(D, cls)(root or default_molecule_root(), descriptors=descriptors), task
-
-
-def split_dataset(dataset, split: str = "random", seed: int = 0,
-                  fractions: Sequence[float] = (0.8, 0.1, 0.1)):
-    """``[train, val, test]`` subsets: ``"random"`` (shuffled with ``seed``) or ``"scaffold"``
-    (Bemis-Murcko, deterministic)."""
-    from graphrnn.datasets.molecules import random_split, scaffold_split
-    if split == "random":
-        return random_split(dataset, fractions, seed=seed)
-    if split == "scaffold":
-        return scaffold_split(dataset, fractions)
-    raise ValueError(f"split={split!r} is not supported; expected 'random' or 'scaffold'")
