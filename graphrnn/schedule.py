@@ -34,12 +34,33 @@ class CycleError(ValueError):
             f"propagate_rounds) for graphs with cycles.")
 
 
-def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index") -> None:
-    """Raise a ``ValueError``/``TypeError`` naming ``name`` unless it is a valid (2, E) index."""
+def check_num_nodes(num_nodes, name: str = "num_nodes") -> int:
+    """``num_nodes`` as an ``int``; a ``TypeError``/``ValueError`` naming ``name`` unless it is a
+    non-negative whole number (a Python or NumPy int, or a 0-d integer tensor)."""
+    if isinstance(num_nodes, Tensor):
+        if num_nodes.dim() != 0 or num_nodes.is_floating_point() or num_nodes.dtype == torch.bool:
+            raise TypeError(f"{name} must be an int, got a tensor of dtype {num_nodes.dtype} and "
+                            f"shape {tuple(num_nodes.shape)}")
+        num_nodes = int(num_nodes)
+    elif isinstance(num_nodes, bool) or not hasattr(num_nodes, "__index__"):
+        raise TypeError(f"{name} must be an int, got {num_nodes!r}")
+    num_nodes = int(num_nodes.__index__()) if not isinstance(num_nodes, int) else num_nodes
+    if num_nodes < 0:
+        raise ValueError(f"{name} must be >= 0, got {num_nodes}")
+    return num_nodes
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index") -> int:
+    """The one check of a graph's ``edge_index`` and ``num_nodes`` that every entry point runs:
+    a (2, E) ``torch.long`` tensor of indices in ``[0, num_nodes)``. Raises a ``TypeError`` or
+    ``ValueError`` naming ``name``; returns ``num_nodes`` as an ``int``."""
+    num_nodes = check_num_nodes(num_nodes)
     if not isinstance(edge_index, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (2, E), got {type(edge_index).__name__}")
-    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer node indices (torch.long), got dtype {edge_index.dtype}")
+        raise TypeError(f"{name} must be a torch.Tensor of shape (2, E), got "
+                        f"{type(edge_index).__name__}")
+    if edge_index.dtype != torch.long:
+        raise TypeError(f"{name} must hold torch.long node indices (as PyG's), got dtype "
+                        f"{edge_index.dtype}; convert it with .long()")
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"{name} must have shape (2, E), got {tuple(edge_index.shape)}")
     if edge_index.numel():
@@ -47,6 +68,7 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
         if lo < 0 or hi >= num_nodes:
             raise ValueError(f"{name} holds node index {lo if lo < 0 else hi}, expected indices in "
                              f"[0, {num_nodes}) for num_nodes={num_nodes}")
+    return num_nodes
 
 
 def _csr(src: Tensor, dst: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -124,7 +146,7 @@ def topological_levels(edge_index: Tensor, num_nodes: int, reverse: bool = False
     Raises:
         CycleError: the graph has a directed cycle; the error names a node on it.
     """
-    check_edge_index(edge_index, num_nodes)
+    num_nodes = check_edge_index(edge_index, num_nodes)
     src, dst = (edge_index[1], edge_index[0]) if reverse else (edge_index[0], edge_index[1])
     device = edge_index.device
     if num_nodes == 0:
@@ -254,10 +276,11 @@ def topological_schedule(edge_index: Tensor, num_nodes: int, reverse: bool = Fal
     """The :class:`Schedule` of a DAG (levels computed unless ``level`` is given)."""
     if level is None:
         level = topological_levels(edge_index, num_nodes, reverse=reverse)
-    elif level.numel() != num_nodes:
-        raise ValueError(f"level has {level.numel()} entries, expected one per node ({num_nodes})")
     else:
-        check_edge_index(edge_index, num_nodes)
+        num_nodes = check_edge_index(edge_index, num_nodes)
+        if level.numel() != num_nodes:
+            raise ValueError(f"level has {level.numel()} entries, expected one per node "
+                             f"({num_nodes})")
     return schedule_from_levels(edge_index, level, reverse=reverse)
 
 
@@ -337,7 +360,7 @@ def chain_layout(edge_index: Tensor, num_nodes: int) -> ChainLayout:
     Raises:
         ValueError: the graph is not a forest of chains; the message names an offending node.
     """
-    check_edge_index(edge_index, num_nodes)
+    num_nodes = check_edge_index(edge_index, num_nodes)
     src, dst = edge_index[0], edge_index[1]
     device = edge_index.device
     for name, ends in (("predecessors", dst), ("successors", src)):

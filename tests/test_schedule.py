@@ -74,7 +74,7 @@ def test_cycle_error_names_a_node_on_the_cycle(edges, on_cycle):
 
 
 def test_bad_edge_index_errors_say_what_was_expected():
-    with pytest.raises(TypeError, match="integer node indices"):
+    with pytest.raises(TypeError, match="torch.long node indices"):
         topological_levels(torch.tensor([[0.0], [1.0]]), 2)
     with pytest.raises(ValueError, match=r"shape \(2, E\)"):
         topological_levels(torch.tensor([0, 1]), 2)
@@ -132,3 +132,26 @@ def test_chain_layout_rejects_branching_and_cycles():
         chain_layout(torch.tensor([[0, 1], [2, 2]]), 3)
     with pytest.raises(CycleError):
         chain_layout(torch.tensor([[0, 1, 2], [1, 2, 0]]), 3)
+
+
+@pytest.mark.parametrize("edge_index, num_nodes, error, message", [
+    (torch.tensor([[0], [1]], dtype=torch.int32), 2, TypeError, "edge_index must hold torch.long"),
+    (torch.tensor([[0], [1]]), -3, ValueError, "num_nodes must be >= 0, got -3"),
+    (torch.tensor([[0], [1]]), 2.5, TypeError, "num_nodes must be an int, got 2.5"),
+    (torch.tensor([[0], [1]]), True, TypeError, "num_nodes must be an int"),
+    (torch.tensor([[0], [1]]), torch.tensor([2, 3]), TypeError, "num_nodes must be an int"),
+    (torch.tensor([[0], [5]]), 2, ValueError, r"node index 5, expected indices in \[0, 2\)"),
+])
+def test_every_schedule_entry_point_validates_edge_index_and_num_nodes(edge_index, num_nodes,
+                                                                       error, message):
+    for entry in (topological_levels, topological_schedule, chain_layout):
+        with pytest.raises(error, match=message):
+            entry(edge_index, num_nodes)
+
+
+def test_num_nodes_may_be_a_numpy_or_tensor_integer():
+    import numpy as np
+
+    edge_index = torch.tensor([[0], [1]])
+    assert topological_levels(edge_index, np.int64(2)).tolist() == [0, 1]
+    assert topological_levels(edge_index, torch.tensor(2)).tolist() == [0, 1]
