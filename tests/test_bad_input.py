@@ -1,0 +1,117 @@
+"""Bad input at the command line: every class of mistake ends in one line naming the input, a
+non-zero exit, and no damage to what was saved. Through ``graphrnn.cli.main`` as a user runs it.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphrnn.cli import main
+
+QUICK = ["--quick", "--epochs", "1", "--test-size", "40", "--batches", "4"]
+
+
+@pytest.fixture(scope="module")
+def addition_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("addition")
+    assert main(["train", "addition", *QUICK, "--out", str(out)]) == 0
+    return out
+
+
+def run(argv, capsys):
+    """Exit code and stderr of ``graphrnn ARGV`` (argparse's exits included)."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_info:
+        code = exit_info.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--device", "gpu0"], "--device"), (["--threads", "-2"], "--threads"),
+    (["--threads", "0"], "--threads"), (["--batch-size", "0"], "--batch-size"),
+    (["--lr", "nan"], "--lr"), (["--lr", "-1"], "--lr"), (["--epochs", "0"], "--epochs"),
+    (["--hidden", "many"], "--hidden"),
+])
+def test_bad_flags_are_refused_before_any_work(argv, named, tmp_path, capsys):
+    code, err = run(["train", "addition", *argv, "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and named in err.strip().splitlines()[-1]
+    assert not (tmp_path / "run").exists()
+
+
+def test_output_path_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    code, err = run(["train", "addition", "--out", str(target)], capsys)
+    assert code == 2 and f"--out {target}: exists and is not a folder" in err
+    assert target.read_text() == "mine"
+
+
+def test_checkpoint_folder_instead_of_file(addition_run, capsys):
+    code, err = run(["evaluate", "addition", "--checkpoint", str(addition_run)], capsys)
+    assert code == 2 and "is a folder; give the file itself" in err
+
+
+def test_damaged_checkpoint_is_refused_naming_the_part(addition_run, tmp_path, capsys):
+    damaged = tmp_path / "best.pt"
+    raw = bytearray((addition_run / "best.pt").read_bytes())
+    clean = torch.load(addition_run / "best.pt", weights_only=True)["model"]
+    # flip the bytes of the largest weight: find them by value in the stored archive
+    name, weight = max(clean.items(), key=lambda kv: kv[1].numel())
+    data = weight.contiguous().numpy().tobytes()
+    start = bytes(raw).index(data)
+    for i in range(start + 8, start + 8 + 64):
+        raw[i] ^= 0xFF
+    damaged.write_bytes(bytes(raw))
+    code, err = run(["evaluate", "addition", "--checkpoint", str(damaged)], capsys)
+    assert code == 1 and f"is damaged: model ({name})" in err
+
+
+def test_checkpoint_of_another_application(addition_run, capsys):
+    code, err = run(["evaluate", "tpsa", "--checkpoint", str(addition_run / "best.pt")], capsys)
+    assert code == 1 and "written by 'graphrnn train addition', not by 'graphrnn train tpsa'" in err
+
+
+def test_resume_with_changed_settings_names_them(addition_run, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "resumed"
+    shutil.copytree(addition_run, out)
+    code, err = run(["train", "addition", *QUICK, "--out", str(out), "--resume", "--lr", "0.5",
+                     "--hidden", "64"], capsys)
+    assert code == 1 and "settings differ" in err and "lr 0.5 (was 0.01)" in err
+    assert "hidden 64 (was 32)" in err
+
+
+def test_unsafe_checkpoint_refusal_gives_no_advice_to_turn_safety_off(tmp_path, capsys):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "graphrnn.checkpoint", "x": Payload()}, path)
+    code, err = run(["evaluate", "addition", "--checkpoint", str(path)], capsys)
+    assert code == 1 and "refusing to load it" in err and "weights_only" not in err
+
+
+def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, capsys, monkeypatch):
+    import graphrnn.models.addition as addition
+
+    step, calls = addition.addition_step, []
+
+    def interrupted_in_epoch_two(model, batch):
+        calls.append(model.training)
+        if sum(calls) > 4:  # the first training batch of the second epoch
+            raise KeyboardInterrupt
+        return step(model, batch)
+
+    monkeypatch.setattr(addition, "addition_step", interrupted_in_epoch_two)
+    out = tmp_path / "run"
+    code, err = run(["train", "addition", *QUICK[:1], "--epochs", "3", "--batches", "4",
+                     "--test-size", "40", "--out", str(out)], capsys)
+    assert code == 130
+    assert f"the last finished epoch is in {out / 'last.pt'}" in err
+    assert f"--out {out}" in err and err.strip().endswith("--resume")
+    assert (out / "curves.png").is_file()
