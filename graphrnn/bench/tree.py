@@ -5,7 +5,8 @@ recursion one tree at a time.
   (inside the timing), the input projection hoisted out of the loop and applied once to each
   distinct word of the batch (``TreeLSTM(..., input_index=token)`` over the word-vector table),
   then one level loop (leaves first) for the whole batch: for the N-ary cell the fast lane of
-  :mod:`graphrnn.tree_lstm_levels`, for the child-sum cell :func:`graphrnn.engine.propagate`.
+  :mod:`graphrnn.engine.kernels.tree_lstm`, for the child-sum cell
+  :func:`graphrnn.engine.propagate`.
 * **recursion**: the faithful reference: Python recursion over each ``nltk.Tree``, calling the
   *same* cell once per node (a leaf: ``cell.leaf(cell.project(x_word))``; an internal node:
   ``cell.step(bias, stacked children)``), one tree at a time, ``backward`` per tree; the sentence's

@@ -9,16 +9,58 @@ predecessors' states:
     state_v = step(xw_v, AGG{state_u})    # per level
 
 A state is a tuple of tensors, one per component: ``(h,)`` for SRN and GRU, ``(h, c)`` for LSTM.
+
+A cell may *offer* a fused kernel for a whole loop of the engine (:meth:`RecurrentCell.level_kernel`
+over DAG levels, :meth:`RecurrentCell.chain_kernel` along chains); the drivers ask the cell and
+never test its class. A kernel is written for one class's arithmetic, so a cell offers it only
+when its class keeps that class's definitions (:meth:`RecurrentCell._keeps`): a subclass that
+overrides ``step`` gets the generic loop over its own ``step``, not its parent's kernel.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+if TYPE_CHECKING:                      # the engine sits above the cells: types only
+    from ..engine.rounds import RoundGraph
+    from ..schedule import Schedule
+
 State = tuple[Tensor, ...]
+
+ChainKernel = Callable[[Tensor, Sequence[int], State, bool], tuple[Tensor, State]]
+"""``kernel(x, batch_sizes, state, reverse) -> (output, final)``: :func:`graphrnn.engine.run_chain`
+for one cell, from the *raw* inputs x (sum(batch_sizes), I) (the kernel projects them itself)."""
+
+
+class LevelKernel(NamedTuple):
+    """A fused loop over every level of a schedule, offered by :meth:`RecurrentCell.level_kernel`.
+
+    Sources (level 0, nodes without predecessors) often read only part of their projection (a
+    Tree-LSTM leaf has no forget gate), so the kernel takes them apart:
+
+    * ``run(source_xw, other_xw, schedule) -> state``: source_xw (N0, G0) the sources' part of the
+      projection, other_xw (N - N0, G) the other nodes' projections, or (1, G) shared by all of
+      them (nodes without input: the biases); both in schedule order. Returns every node's state,
+      per component (N, size), in schedule order.
+    * ``project_sources(x)``: (n, I) -> (n, G0), the sources' part of ``project(x)`` computed
+      directly (a smaller matmul).
+    * ``source_part(xw)``: (n, G) -> (n, G0), the same taken out of a full projection.
+
+    Calling the kernel, ``kernel(xw, schedule)``, runs it from the full projections (N, G) of
+    every node in schedule order, as :func:`graphrnn.engine.propagate` does.
+    """
+    run: Callable[[Tensor, Tensor, "Schedule"], State]
+    project_sources: Callable[[Tensor], Tensor]
+    source_part: Callable[[Tensor], Tensor]
+
+    def __call__(self, xw: Tensor, schedule: "Schedule") -> State:
+        first = schedule.level_sizes[0] if schedule.level_sizes else 0
+        return self.run(self.source_part(xw[:first]), xw[first:], schedule)
 
 AGGREGATIONS = ("sum", "mean", "max")
 
@@ -59,6 +101,29 @@ class RecurrentCell(nn.Module):
         """One step for n nodes: projected inputs (n, G) and predecessor states -> new states."""
         raise NotImplementedError
 
+    # -- what a cell may offer -------------------------------------------------------------------
+    def level_kernel(self) -> LevelKernel | None:
+        """A fused kernel for the whole level loop of :func:`graphrnn.engine.propagate`, or
+        ``None`` (the default: the engine runs :meth:`combine` level by level). It must give the
+        numbers the generic loop gives, values and gradients."""
+        return None
+
+    def chain_kernel(self) -> ChainKernel | None:
+        """A fused kernel for a whole chain (:data:`ChainKernel`), or ``None`` (the default: the
+        engine runs :meth:`step` step by step, :func:`graphrnn.engine.run_chain`)."""
+        return None
+
+    def input_linear(self) -> tuple[Tensor, Tensor | None]:
+        """``(weight (G, I), bias (G,) or None)`` with ``project(x) = x @ weight.T + bias``: lets
+        a caller project the parts of a concatenated input separately (a graph-network update)."""
+        raise NotImplementedError(f"{type(self).__name__} does not expose its projection as one "
+                                  "affine map")
+
+    def _keeps(self, owner: type, *names: str) -> bool:
+        """Whether this cell's class uses ``owner``'s definitions of ``names``: a fused kernel
+        written for ``owner``'s arithmetic is offered only then."""
+        return all(getattr(type(self), name) is getattr(owner, name) for name in names)
+
     # -- shared ---------------------------------------------------------------------------------
     def _register_weights(self, ih_rows: int, hh_shape: tuple[int, int],
                           bias_rows: int | None = None) -> None:
@@ -93,6 +158,14 @@ class RecurrentCell(nn.Module):
         aggregated = tuple(scatter(s, index, 0, dim_size=num_nodes, reduce=self.aggr)
                            for s in children)
         return self.step(xw, aggregated)
+
+    def round(self, xw: Tensor, state: State, graph: "RoundGraph", t: int) -> State:
+        """One synchronous round of :func:`graphrnn.engine.propagate_rounds`: every node's
+        predecessors' states of the previous round, combined with the node's (N, G) projection.
+        ``t`` (the round) is unused: the same weights every round."""
+        src, dst, slot = graph.in_edges
+        return self.combine(xw, tuple(s.index_select(0, src) for s in state), dst, slot,
+                            graph.num_nodes)
 
     def forward(self, input: Tensor, hx=None):
         """One step, as the ``torch.nn`` cells: input (B, I) or (I,), ``hx`` as the cell's state."""

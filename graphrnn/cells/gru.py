@@ -21,8 +21,13 @@ from torch import Tensor
 from .base import RecurrentCell, State
 
 
+def gru_input(w) -> tuple[Tensor, Tensor | None]:
+    """``(W_ih, b_ih)``: ``b_hn`` sits inside ``r * (W_hn h + b_hn)``, so only ``b_ih`` folds."""
+    return w.weight_ih, w.bias_ih
+
+
 def gru_project(w, x: Tensor) -> Tensor:
-    return F.linear(x, w.weight_ih, w.bias_ih)
+    return F.linear(x, *gru_input(w))
 
 
 def gru_step(w, xw: Tensor, state: State) -> State:
@@ -67,6 +72,7 @@ class GRUCell(RecurrentCell):
 
     project = gru_project
     step = gru_step
+    input_linear = gru_input
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -21,16 +21,33 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import RecurrentCell, State
+from .base import ChainKernel, RecurrentCell, State
 
 
 def lstm_num_gates(forget_gate: bool = True, coupled: bool = False) -> int:
     return 4 if forget_gate and not coupled else 3
 
 
+def lstm_input(w) -> tuple[Tensor, Tensor | None]:
+    """``(W_ih, b_ih + b_hh)``: both biases are additive, so both fold into the projection."""
+    return w.weight_ih, (w.bias_ih + w.bias_hh if w.bias_ih is not None else None)
+
+
 def lstm_project(w, x: Tensor) -> Tensor:
-    bias = w.bias_ih + w.bias_hh if w.bias_ih is not None else None
-    return F.linear(x, w.weight_ih, bias)
+    return F.linear(x, *lstm_input(w))
+
+
+def lstm_chain_kernel(w) -> ChainKernel | None:
+    """The LSTM family's fused chain kernel (:mod:`graphrnn.engine.kernels.lstm_chain`) for the
+    weights ``w`` (an :class:`LSTMCell` or ``RNNBase.cell_weights(...)``), or ``None`` with
+    ``proj_size``, which it does not handle."""
+    if w.weight_hr is not None:
+        return None
+    from ..engine.kernels.lstm_chain import run_lstm_chain   # the engine imports the cells
+
+    def kernel(x: Tensor, batch_sizes, state: State, reverse: bool = False):
+        return run_lstm_chain(w, x, batch_sizes, state, reverse=reverse)
+    return kernel
 
 
 def lstm_step(w, xw: Tensor, state: State) -> State:
@@ -112,6 +129,11 @@ class LSTMCell(RecurrentCell):
 
     project = lstm_project
     step = lstm_step
+    input_linear = lstm_input
+
+    def chain_kernel(self) -> ChainKernel | None:
+        # the kernel does this class's arithmetic: not for a subclass with its own project/step
+        return lstm_chain_kernel(self) if self._keeps(LSTMCell, "project", "step") else None
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -16,10 +16,14 @@ from .base import RecurrentCell, State
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
 
+def srn_input(w) -> tuple[Tensor, Tensor | None]:
+    """``(W_ih, b_ih + b_hh)``: both biases fold into the hoisted projection, one add per node
+    instead of one per step."""
+    return w.weight_ih, (w.bias_ih + w.bias_hh if w.bias_ih is not None else None)
+
+
 def srn_project(w, x: Tensor) -> Tensor:
-    # Both biases fold into the hoisted projection: one add per node instead of one per step.
-    bias = w.bias_ih + w.bias_hh if w.bias_ih is not None else None
-    return F.linear(x, w.weight_ih, bias)
+    return F.linear(x, *srn_input(w))
 
 
 def srn_step(w, xw: Tensor, state: State) -> State:
@@ -52,6 +56,7 @@ class SRNCell(RecurrentCell):
 
     project = srn_project
     step = srn_step
+    input_linear = srn_input
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -1,73 +1,22 @@
-"""The engine: the single loop that runs a cell over a graph in the order a schedule gives.
+"""``propagate``: any cell over a DAG, level by level, in the order a schedule gives.
 
-Three drivers share the cell contract of :mod:`graphrnn.cells`:
+Predecessor states are gathered from one state buffer per component, written once per level; a
+custom autograd function runs the backward level by level in reverse, so both directions cost
+O(N + E) tensor work plus one Python pass per level. (Keeping the buffer inside autograd with
+``index_copy`` makes every level copy the whole buffer in backward: O(N * L).)
 
-* :func:`run_chain`: chains laid out as a ``PackedSequence`` (step ``t`` is a prefix of step
-  ``t - 1``), so a node's predecessor state is a row slice of the previous step; plain autograd.
-* :func:`propagate`: any DAG, level by level. Predecessor states are gathered from one state buffer
-  per component, written once per level; a custom autograd function runs the backward level by
-  level in reverse, so both directions cost O(N + E) tensor work plus one Python pass per level.
-  (Keeping the buffer inside autograd with ``index_copy`` makes every level copy the whole buffer
-  in backward: O(N * L).)
-* :func:`propagate_rounds`: graphs with cycles, T synchronous rounds over all nodes.
-
-Input projections are hoisted: ``cell.project`` runs once over all nodes before any loop.
+A cell may offer a fused kernel for the whole level loop (:meth:`RecurrentCell.level_kernel`,
+e.g. the N-ary Tree-LSTM's, :mod:`graphrnn.engine.kernels.tree_lstm`); :func:`propagate` asks
+the cell and never looks at its class.
 """
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .cells.base import RecurrentCell, State
-from .cells.tree import NaryTreeLSTMCell
-from .schedule import Schedule, in_edge_slots
-from .tree_lstm_levels import nary_tree_lstm_projected
-
-Step = Callable[[Tensor, State], State]
-
-
-def run_chain(step: Step, xw: Tensor, batch_sizes: Sequence[int], state: State,
-              reverse: bool = False) -> tuple[Tensor, State]:
-    """Run ``step`` along chains in ``PackedSequence`` layout.
-
-    Args:
-        step: ``(xw_t (b_t, G), state (b_t, ...)) -> state``, e.g. ``cell.step``.
-        xw: (sum(batch_sizes), G) projected inputs, step-major as ``PackedSequence.data``.
-        batch_sizes: rows per step, non-increasing.
-        state: initial state per component, (B, size) with B = batch_sizes[0].
-        reverse: run from the last step to the first (the backward direction of a BiRNN).
-
-    Returns:
-        ``(output, final)``: output (sum(batch_sizes), size_0) is the first state component of every
-        row; ``final`` per component (B, size) is each chain's state after its last step.
-    """
-    batch_sizes = [int(b) for b in batch_sizes]
-    steps = xw.split(batch_sizes)
-    outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
-    if not reverse:
-        finished: list[State] = []
-        for t, x_t in enumerate(steps):
-            b = batch_sizes[t]
-            if b < state[0].size(0):  # chains that ended at t - 1 leave the batch
-                finished.append(tuple(s[b:] for s in state))
-                state = tuple(s[:b] for s in state)
-            state = step(x_t, state)
-            outputs[t] = state[0]
-        if finished:
-            state = tuple(torch.cat([s, *(f[k] for f in reversed(finished))])
-                          for k, s in enumerate(state))
-        return torch.cat(outputs), state
-    initial, current = state, tuple(s[:batch_sizes[-1]] for s in state) if steps else state
-    for t in range(len(steps) - 1, -1, -1):
-        b, have = batch_sizes[t], current[0].size(0)
-        if b > have:  # chains whose last step is t join with their initial state
-            current = tuple(torch.cat([s, s0[have:b]]) for s, s0 in zip(current, initial))
-        current = step(steps[t], current)
-        outputs[t] = current[0]
-    return torch.cat(outputs) if steps else xw.new_zeros(0, state[0].size(1)), current
+from ..cells.base import RecurrentCell, State
+from ..schedule import Schedule
 
 
 class _LevelRecurrence(torch.autograd.Function):
@@ -175,8 +124,9 @@ def propagate(cell: RecurrentCell, x: Tensor, schedule: Schedule, projected: boo
     if schedule.order.device != xw.device:
         schedule = schedule.to(xw.device)
     xw = permute_rows(xw, schedule.order, schedule.rank)
-    if type(cell) is NaryTreeLSTMCell:                 # exactly the cell: a subclass may change step
-        states = nary_tree_lstm_projected(xw, cell.weight_hh, schedule, cell.arity)
+    kernel = cell.level_kernel()
+    if kernel is not None:                              # the cell's own loop over the levels
+        states = kernel(xw, schedule)
         return tuple(permute_rows(s, schedule.rank, schedule.order) for s in states)
     params = tuple(cell.parameters())
     if torch.is_grad_enabled() and (xw.requires_grad or any(p.requires_grad for p in params)):
@@ -196,30 +146,3 @@ def _levels_no_grad(cell: RecurrentCell, schedule: Schedule, xw: Tensor) -> Stat
         for b, o in zip(buffers, out):
             b[start:stop] = o
     return tuple(buffers)
-
-
-def propagate_rounds(cell: RecurrentCell, x: Tensor, edge_index: Tensor, num_rounds: int,
-                     state: State | None = None, projected: bool = False) -> State:
-    """T synchronous rounds over a graph that may have cycles:
-    ``state^{t+1}_v = cell.combine(xw_v, {state^t_u : u -> v})``.
-
-    Args:
-        cell: a :class:`~graphrnn.cells.RecurrentCell`.
-        x: (N, I) node features, or (N, G) projections if ``projected``.
-        edge_index: (2, E) edges ``u -> v``.
-        num_rounds: T >= 0.
-        state: initial state per component (N, size); zeros by default.
-
-    Returns:
-        The state of every node after T rounds, per component (N, size).
-    """
-    if num_rounds < 0:
-        raise ValueError(f"num_rounds must be >= 0, got {num_rounds}")
-    num_nodes = x.size(0)
-    xw = x if projected else cell.project(x)
-    state = cell.initial_state(num_nodes, xw) if state is None else tuple(state)
-    perm, slot = in_edge_slots(edge_index[1], num_nodes)
-    src, dst = edge_index[0, perm], edge_index[1, perm]
-    for _ in range(num_rounds):
-        state = cell.combine(xw, tuple(s.index_select(0, src) for s in state), dst, slot, num_nodes)
-    return state

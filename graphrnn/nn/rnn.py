@@ -23,17 +23,18 @@ import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ..cells import (gru_project, gru_step, lstm_num_gates, lstm_project, lstm_step, peephole_names,
-                     srn_project, srn_step)
+from ..cells import (gru_project, gru_step, lstm_chain_kernel, lstm_num_gates, lstm_project,
+                     lstm_step, peephole_names, srn_project, srn_step)
 from ..engine import run_chain
-from ..lstm_chain import run_lstm_chain
 from ..schedule import ChainLayout, chain_layout, check_edge_index
 
 ENGINES = ("auto", "fused", "generic")
 
 _FUSED = {"RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu, "LSTM": _VF.lstm, "GRU": _VF.gru}
-_STEPS = {"RNN": (srn_project, srn_step), "LSTM": (lstm_project, lstm_step),
-          "GRU": (gru_project, gru_step)}
+# per mode: the cell's projection, its step, and what offers a fused chain kernel (or None)
+_STEPS = {"RNN": (srn_project, srn_step, None),
+          "LSTM": (lstm_project, lstm_step, lstm_chain_kernel),
+          "GRU": (gru_project, gru_step, None)}
 
 
 def _is_graph(input) -> bool:
@@ -259,7 +260,7 @@ class RNNBase(nn.Module):
             data, sizes = input.reshape(steps * batch, -1), [batch] * steps
         else:
             data, sizes = input, batch_sizes.tolist()
-        project, step = _STEPS[self.mode]
+        project, step, chain_kernel = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in hx]
         for layer in range(self.num_layers):
@@ -268,9 +269,9 @@ class RNNBase(nn.Module):
                 weights = self.cell_weights(layer, reverse=direction == 1)
                 index = layer * directions + direction
                 state = tuple(h[index] for h in hx)
-                if self.mode == "LSTM" and not self.proj_size:  # one autograd node per run
-                    out, final = run_lstm_chain(weights, data, sizes, state,
-                                                reverse=direction == 1)
+                kernel = chain_kernel(weights) if chain_kernel is not None else None
+                if kernel is not None:                   # one autograd node per run
+                    out, final = kernel(data, sizes, state, direction == 1)
                 else:
                     out, final = run_chain(lambda x, s, w=weights: step(w, x, s),
                                            project(weights, data), sizes, state,

@@ -18,15 +18,13 @@ tree) the roots are in graph order, one per tree.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..cells.base import State
-from ..cells.tree import (ChildSumTreeLSTMCell, NaryTreeLSTMCell, RecursiveNetCell, TreeCell,
-                          TreeGRUCell)
+from ..cells.base import LevelKernel, State
+from ..cells.tree import RecursiveNetCell, TreeCell, TreeGRUCell
+from ..cells.tree_lstm import ChildSumTreeLSTMCell, NaryTreeLSTMCell
 from ..engine import permute_rows, propagate
 from ..schedule import Schedule, schedule_of
-from ..tree_lstm_levels import leaf_gate_rows, nary_tree_lstm_levels
 
 TREE_LSTM_VARIANTS = ("child_sum", "nary")
 
@@ -128,8 +126,9 @@ class TreeRNNBase(nn.Module):
                                       or has_input.dtype != torch.bool):
             raise ValueError(f"{name}: has_input must be a bool tensor of shape ({num_nodes},), "
                              f"got {has_input.dtype} {tuple(has_input.shape)}")
-        if type(self.cell) is NaryTreeLSTMCell:
-            return self._nary_states(x, has_input, input_index, schedule), schedule
+        kernel = self.cell.level_kernel()
+        if kernel is not None:
+            return self._fused_states(kernel, x, has_input, input_index, schedule), schedule
         xw = self._project(self.cell.project, x, has_input, None, input_index)
         return propagate(self.cell, xw, schedule, projected=True), None
 
@@ -159,23 +158,19 @@ class TreeRNNBase(nn.Module):
         base = project(x.new_zeros(1, x.size(1))).expand(count, -1)
         return base.index_copy(0, which, xw)
 
-    def _nary_states(self, x: Tensor, has_input: Tensor | None, input_index: Tensor | None,
-                     schedule: Schedule) -> State:
-        """The N-ary Tree-LSTM's fast lane (:mod:`graphrnn.tree_lstm_levels`), in schedule
-        order: the leaves are projected onto their three gates only, and the level loop has a
-        hand-written backward."""
-        cell = self.cell
+    def _fused_states(self, kernel: LevelKernel, x: Tensor, has_input: Tensor | None,
+                      input_index: Tensor | None, schedule: Schedule) -> State:
+        """The cell's fused level loop (:meth:`~graphrnn.cells.RecurrentCell.level_kernel`), in
+        schedule order: the leaves are projected onto what a leaf reads only, and the other
+        nodes' projection stays one shared row when none of them has an input."""
         first = schedule.level_sizes[0] if schedule.level_sizes else 0
-        rows = leaf_gate_rows(cell.hidden_size, x.device)
-        weight = cell.weight_ih.index_select(0, rows)
-        bias = None if cell.bias_ih is None else (cell.bias_ih + cell.bias_hh).index_select(0, rows)
-        leaf_xw = self._project(lambda v: F.linear(v, weight, bias), x, has_input,
-                                schedule.order[:first], input_index)
-        internal_xw = self._project(cell.project, x, has_input, schedule.order[first:],
+        leaf_xw = self._project(kernel.project_sources, x, has_input, schedule.order[:first],
+                                input_index)
+        internal_xw = self._project(self.cell.project, x, has_input, schedule.order[first:],
                                     input_index)
         if internal_xw.size(0) > 1 and internal_xw.stride(0) == 0:   # no internal node has input
             internal_xw = internal_xw[:1]
-        return nary_tree_lstm_levels(leaf_xw, internal_xw, cell.weight_hh, schedule, cell.arity)
+        return kernel.run(leaf_xw, internal_xw, schedule)
 
     def forward(self, data, x: Tensor | None = None, has_input: Tensor | None = None,
                 input_index: Tensor | None = None):
@@ -202,9 +197,9 @@ class TreeLSTM(TreeRNNBase):
     r"""Tree-LSTM over a batch of trees (Tai, Socher & Manning, ACL 2015).
 
     ``variant="child_sum"`` sums the children (any number, order ignored;
-    :class:`~graphrnn.cells.tree.ChildSumTreeLSTMCell`, suited to dependency trees);
+    :class:`~graphrnn.cells.tree_lstm.ChildSumTreeLSTMCell`, suited to dependency trees);
     ``variant="nary"`` gives each of at most ``arity`` ordered children its own weights
-    (:class:`~graphrnn.cells.tree.NaryTreeLSTMCell`, suited to binarised constituency trees).
+    (:class:`~graphrnn.cells.tree_lstm.NaryTreeLSTMCell`, suited to binarised constituency trees).
     Both have one forget gate per child, with the :math:`W^{(f)} x_j` term.
 
     Args:

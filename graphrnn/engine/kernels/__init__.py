@@ -1,0 +1,8 @@
+"""Fused kernels the cells offer to the engine's drivers: one autograd node for a whole loop.
+
+* :mod:`.lstm_chain`: the LSTM family along chains (offered by ``LSTMCell.chain_kernel``);
+* :mod:`.tree_lstm`: the N-ary Tree-LSTM over tree levels (``NaryTreeLSTMCell.level_kernel``);
+* :mod:`.pointwise`: the pointwise helpers both use.
+
+They take tensors and weights, never cells, so they import nothing above them.
+"""
