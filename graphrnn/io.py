@@ -77,3 +77,30 @@ def read_json(path: str | os.PathLike):
             return json.load(f)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e
+
+
+def read_text(path: str | os.PathLike, encoding: str = "utf-8-sig") -> str:
+    """The text of the file at ``path`` (a ``.gz`` file is decompressed). Bytes that are not
+    ``encoding`` raise ``ValueError`` naming the file, the line and the column, as every other
+    data error does, instead of a bare ``UnicodeDecodeError``."""
+    path = Path(path)
+    if path.suffix == ".gz":
+        import gzip
+
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    else:
+        data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ValueError(f"{path}:{line}: byte {data[e.start]:#04x} at column {column} is not "
+                         f"{encoding.removesuffix('-sig').upper()} text; save the file as "
+                         f"{encoding.removesuffix('-sig').upper()}") from None
+
+
+def read_lines(path: str | os.PathLike, encoding: str = "utf-8-sig") -> list[str]:
+    """The lines of :func:`read_text` without their line ends."""
+    return read_text(path, encoding).splitlines()
