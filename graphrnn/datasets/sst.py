@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
 from ..io import atomic_write_bytes
-from .download import ChecksumError, check_file, download_url
+from .base import FileDataset
+from .download import ChecksumError, download_url
 from .ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
 from .text import Vocab
 
@@ -59,7 +59,7 @@ def sst_label_fn(fine_grained: bool = True) -> Callable[[str], int]:
     return fine if fine_grained else binary
 
 
-class SST(Dataset):
+class SST(FileDataset):
     r"""SST sentences as trees (:func:`graphrnn.structures.tree_graph`): edges ``child -> parent``,
     the root is node 0, preterminals ``(label word)`` are the leaves.
 
@@ -69,11 +69,12 @@ class SST(Dataset):
     scheduled without a level loop), ``root_index`` (1,) (the root; PyG offsets it when batching, so
     ``batch.root_index`` lists every root) and ``words``/``labels`` (lists, for display).
 
-    The files ``{split}.txt`` are read from ``root``. When they are missing and ``download`` is
-    true, the official archive ``trainDevTestTrees_PTB.zip`` is fetched from
+    The files ``{split}.txt`` are read from ``root`` (or ``file``). When they are missing and
+    ``download`` is true, the official archive ``trainDevTestTrees_PTB.zip`` is fetched from
     https://nlp.stanford.edu/sentiment/ into ``root`` and the three files extracted from it; every
     extracted file must have the md5 in :data:`MD5` (the archive's own md5 is not known here, see
-    :data:`ARCHIVE_MD5`).
+    :data:`ARCHIVE_MD5`). Missing files that cannot be fetched are a
+    :class:`~graphrnn.datasets.base.DataNotFoundError` naming them, the folder and the source.
 
     Args:
         root: the folder with (or for) ``train.txt``, ``dev.txt``, ``test.txt``.
@@ -89,41 +90,54 @@ class SST(Dataset):
         min_freq: for the default vocabulary. Default: 1.
         transform: applied to each ``Data`` on access. Default: ``None``.
         download: fetch the archive when a file is missing. Default: ``True``.
-        check_md5: check the split file against :data:`MD5` (turn off for other copies or hand-made
+        check_md5: check the files against :data:`MD5` (turn off for other copies or hand-made
             fixtures). Default: ``True``.
+        file: read the sentences from this file instead of ``root/{split}.txt``: your own trees in
+            the same format (one PTB-bracketed tree a line, labels 0-4 on every node); not
+            md5-checked, never downloaded. Default: ``None``.
 
     Sizes: fine-grained 8,544 / 1,101 / 2,210 sentences; binary 6,920 / 872 / 1,821.
     """
 
-    url, md5, archive_md5 = URL, MD5, ARCHIVE_MD5
+    url, archive_md5 = URL, ARCHIVE_MD5
+    source = f"{URL} (trees/{{train,dev,test}}.txt of the archive)"
+    card = "datasets/sst.md"
 
     def __init__(self, root: str | os.PathLike, split: str = "train", fine_grained: bool = True,
                  labels: str = "all", vocab: Vocab | None = None, lowercase: bool = False,
                  min_freq: int = 1, transform: Callable[[Data], Data] | None = None,
-                 download: bool = True, check_md5: bool = True):
+                 download: bool = True, check_md5: bool = True,
+                 file: str | os.PathLike | None = None):
         if split not in SPLITS:
             raise ValueError(f"SST: split must be one of {SPLITS}, got {split!r}")
         if labels not in LABEL_MODES:
             raise ValueError(f"SST: labels must be one of {LABEL_MODES}, got {labels!r}")
-        self.root, self.split = Path(root), split
-        self.fine_grained, self.labels, self.lowercase = fine_grained, labels, lowercase
-        self.transform, self.check_md5 = transform, check_md5
-        needed = {split} | ({"train"} if vocab is None else set())
-        missing = sorted(s for s in needed if not self.path(s).exists())
-        if missing:
-            if not download:
-                raise FileNotFoundError(f"SST: {', '.join(str(self.path(s)) for s in missing)} "
-                                        f"missing and download=False; put the SST files there or "
-                                        f"allow the download of {URL}")
-            self.download()
-        if check_md5:
-            check_file(self.path(split), MD5[split])
-        trees, lines = read_trees(self.path(split), lowercase=lowercase, return_lines=True)
-        self.vocab = vocab if vocab is not None else self._train_vocab(trees, min_freq)
-        self.trees, self.lines, self.graphs = self.process(trees, lines)
+        self.split, self.fine_grained, self.labels = split, fine_grained, labels
+        self.lowercase, self.min_freq, self.vocab = lowercase, min_freq, vocab
+        self.file = None if file is None else Path(file)
+        super().__init__(root, transform, download=download and file is None,
+                         check_md5=check_md5 and file is None)
+        self.trees, self.lines, self.graphs = self.items
 
     # -- files ----------------------------------------------------------------------------------
+    @property
+    def raw_file_names(self) -> tuple[str, ...]:
+        if self.file is not None:
+            return (self.file.name,)
+        needed = [self.split] + (["train"] if self.vocab is None and self.split != "train" else [])
+        return tuple(f"{s}.txt" for s in needed)
+
+    @property
+    def raw_paths(self) -> list[Path]:
+        return [self.file] if self.file is not None else super().raw_paths
+
+    @property
+    def md5(self) -> dict[str, str]:
+        return {f"{s}.txt": MD5[s] for s in SPLITS}
+
     def path(self, split: str) -> Path:
+        if self.file is not None and split == self.split:
+            return self.file
         return self.root / f"{split}.txt"
 
     def download(self) -> None:
@@ -144,32 +158,43 @@ class SST(Dataset):
                                             f"expected {MD5[split]}")
                 atomic_write_bytes(self.path(split), data)
 
-    def _train_vocab(self, trees, min_freq: int) -> Vocab:
+    def _train_vocab(self, trees) -> Vocab:
         if self.split == "train":
-            return tree_vocab(trees, min_freq)
+            return tree_vocab(trees, self.min_freq)
         path = self.path("train").resolve()
-        key = (str(path), path.stat().st_mtime_ns, self.lowercase, min_freq)
+        key = (str(path), path.stat().st_mtime_ns, self.lowercase, self.min_freq)
         if key not in _VOCABS:
-            if self.check_md5:
-                check_file(path, MD5["train"])
-            _VOCABS[key] = tree_vocab(read_trees(path, lowercase=self.lowercase), min_freq)
+            _VOCABS[key] = tree_vocab(read_trees(path, lowercase=self.lowercase), self.min_freq)
         return _VOCABS[key]
 
     # -- trees to graphs ------------------------------------------------------------------------
-    def process(self, trees, lines) -> tuple[list, list[int], list[Data]]:
-        """Drop neutral sentences (binary), build the graphs, label them, add levels.
-        Returns the kept trees, their line numbers in the file and their graphs."""
+    def process(self) -> tuple[list, list[int], list[Data]]:
+        """Read the split, drop neutral sentences (binary), build the graphs, label them, add
+        levels. Returns the kept trees, their line numbers in the file and their graphs."""
+        path = self.path(self.split)
+        trees, lines = read_trees(path, lowercase=self.lowercase, return_lines=True)
+        if self.vocab is None:
+            self.vocab = self._train_vocab(trees)
         if not self.fine_grained:
             kept = [(t, n) for t, n in zip(trees, lines) if t.label() != "2"]
             trees, lines = [t for t, _ in kept], [n for _, n in kept]
         graphs = trees_to_graphs(trees, self.vocab, sst_label_fn(self.fine_grained),
-                                 source=str(self.path(self.split)), lines=lines)
+                                 source=str(path), lines=lines)
         add_levels(graphs)
         for data in graphs:
             if self.labels == "root":
                 data.y[1:] = -1
             data.root_index = torch.zeros(1, dtype=torch.long)
         return trees, lines, graphs
+
+    def subset(self, indices) -> "SST":
+        """Keep only the sentences ``indices`` (in place; returns ``self``)."""
+        indices = list(indices)
+        self.trees = [self.trees[i] for i in indices]
+        self.lines = [self.lines[i] for i in indices]
+        self.graphs = [self.graphs[i] for i in indices]
+        self.items = (self.trees, self.lines, self.graphs)
+        return self
 
     # -- dataset --------------------------------------------------------------------------------
     @property

@@ -15,167 +15,26 @@ A[y_{t-1}, y_t]``, trained by its negative log-likelihood and decoded by Viterbi
 
 The same code tags words with POS tags, words with IOB2 chunk tags (scored by chunk F1 as
 ``conlleval`` computes it, :func:`graphrnn.tasks.conlleval`) and Chinese characters with BMES
-word-segmentation tags (scored as word F1 through :func:`bmes_to_iobes`).
+word-segmentation tags (scored as word F1 through
+:func:`~graphrnn.datasets.conll.bmes_to_iobes`).
 
-Batches are :class:`TaggedBatch` namedtuples of padded ``(B, T)`` tensors, batch first.
+Batches are :class:`~graphrnn.datasets.conll.TaggedBatch` namedtuples of padded ``(B, T)``
+tensors, batch first, made by :class:`~graphrnn.datasets.conll.TaggingEncoder`.
 """
 from __future__ import annotations
-
-import re
-from typing import NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..datasets.text import Vocab, pad_sequences
+from ..datasets.conll import IGNORE, TaggedBatch, bmes_to_iobes
+from ..datasets.text import Vocab
 from ..nn.crf import CRF
 from ..nn.rnn import LSTM
-from .metrics import conlleval
+from ..tasks.metrics import conlleval
 
-__all__ = ["TaggedBatch", "TaggingEncoder", "BiLSTMTagger", "tagging_step", "evaluate_tagger",
-           "bmes_to_iobes", "normalize_word"]
-
-_DIGITS = re.compile(r"\d")
-
-
-def normalize_word(word: str) -> str:
-    """Lower-case and map every digit to ``0`` (the word-embedding key; case and digits remain
-    visible to the character features)."""
-    return _DIGITS.sub("0", word.lower())
-
-
-def bmes_to_iobes(tags: Sequence[str], kind: str = "W") -> list[str]:
-    """BMES segmentation tags as IOBES chunk tags of one type (``B M E S`` -> ``B-W I-W E-W
-    S-W``), so that :func:`~graphrnn.tasks.conlleval` scores words: its chunk F1 is word F1."""
-    table = {"B": "B", "M": "I", "E": "E", "S": "S"}
-    out = []
-    for i, t in enumerate(tags):
-        if t not in table:
-            raise ValueError(f"bmes_to_iobes: tag {i} is {t!r}, expected one of B M E S")
-        out.append(f"{table[t]}-{kind}")
-    return out
-
-
-class TaggedBatch(NamedTuple):
-    """A padded batch of tagged sentences (batch first).
-
-    Attributes:
-        words: (B, T) word ids (``pad`` past each length).
-        tags: (B, T) tag ids (``-100``, ignored by the loss, past each length).
-        lengths: (B,) tokens per sentence (CPU, long).
-        chars: (U, L) character ids of the batch's U distinct tokens, or ``None`` (character
-            features are computed once per distinct token, not per padded position).
-        char_index: (B, T) row of ``chars`` of each token (0 past each length), or ``None``.
-        features: (B, T) ids of an extra discrete feature (e.g. POS), or ``None``.
-    """
-    words: Tensor
-    tags: Tensor
-    lengths: Tensor
-    chars: Tensor | None = None
-    char_index: Tensor | None = None
-    features: Tensor | None = None
-
-    @property
-    def mask(self) -> Tensor:
-        """(B, T) bool, true on real tokens."""
-        T = self.words.size(1)
-        return torch.arange(T, device=self.words.device)[None, :] < \
-            self.lengths.to(self.words.device)[:, None]
-
-
-IGNORE = -100
-
-
-class TaggingEncoder:
-    """Vocabularies of words, characters, tags and an optional feature; turns sentences into
-    :class:`TaggedBatch` objects (use :meth:`collate` as a ``DataLoader`` ``collate_fn``).
-
-    Args:
-        tokens: token lists of the training sentences.
-        tags: their tag lists.
-        features: their feature lists (e.g. POS tags), or ``None``.
-        chars: build a character vocabulary too (default ``True``).
-        min_freq: keep words seen at least this often (default 1).
-        normalize: map a token to its embedding key (default :func:`normalize_word`; ``str`` keeps
-            it as is, e.g. for Chinese characters).
-        max_word_len: characters kept per word for the character features (default 20).
-        tag_set: every tag of the annotation scheme, added to those seen in ``tags`` (a gold tag
-            of the test data that training never shows, such as CoNLL-2000's ``I-LST``, must still
-            be encodable to be scored).
-    """
-
-    def __init__(self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
-                 features: Sequence[Sequence[str]] | None = None, chars: bool = True,
-                 min_freq: int = 1, normalize=normalize_word, max_word_len: int = 20,
-                 tag_set: Sequence[str] = ()):
-        self.normalize, self.max_word_len = normalize, max_word_len
-        self.words = Vocab.build(([normalize(w) for w in s] for s in tokens), min_freq=min_freq,
-                                 specials=("<pad>", "<unk>"))
-        self.tags = Vocab.build([*tags, list(tag_set)], specials=())
-        self.chars = Vocab.build(([c for w in s for c in w] for s in tokens),
-                                 specials=("<pad>", "<unk>")) if chars else None
-        self.features = Vocab.build(features, specials=("<pad>", "<unk>")) \
-            if features is not None else None
-
-    def state_dict(self) -> dict:
-        """Tokens of every vocabulary (JSON-serialisable, for a checkpoint's ``config``)."""
-        return {"words": self.words.to_list(), "tags": self.tags.to_list(),
-                "chars": None if self.chars is None else self.chars.to_list(),
-                "features": None if self.features is None else self.features.to_list(),
-                "max_word_len": self.max_word_len}
-
-    @classmethod
-    def from_state_dict(cls, state: dict, normalize=normalize_word) -> "TaggingEncoder":
-        enc = cls.__new__(cls)
-        enc.normalize, enc.max_word_len = normalize, state["max_word_len"]
-        specials = ("<pad>", "<unk>")
-        enc.words = Vocab.from_list(state["words"], specials)
-        enc.tags = Vocab.from_list(state["tags"], ())
-        enc.chars = None if state["chars"] is None else Vocab.from_list(state["chars"], specials)
-        enc.features = None if state["features"] is None else \
-            Vocab.from_list(state["features"], specials)
-        return enc
-
-    def encode(self, tokens: Sequence[str], tags: Sequence[str] | None = None,
-               features: Sequence[str] | None = None) -> dict:
-        """One sentence as id lists (``tags``/``features`` may be ``None``)."""
-        if tags is not None and len(tags) != len(tokens):
-            raise ValueError(f"TaggingEncoder.encode: {len(tokens)} tokens but {len(tags)} tags")
-        item = {"words": self.words.encode([self.normalize(w) for w in tokens]),
-                "tags": None if tags is None else [self.tags[t] for t in tags]}
-        if self.chars is not None:
-            item["chars"] = [self.chars.encode(list(w[:self.max_word_len])) for w in tokens]
-        if self.features is not None:
-            if features is None:
-                raise ValueError("TaggingEncoder.encode: this encoder has a feature vocabulary; "
-                                 "pass features=")
-            item["features"] = self.features.encode(features)
-        return item
-
-    def collate(self, items: Sequence[dict]) -> TaggedBatch:
-        """Pad encoded sentences into a :class:`TaggedBatch`."""
-        words, lengths = pad_sequences([it["words"] for it in items], 0)
-        tags = torch.full_like(words, IGNORE)
-        for i, it in enumerate(items):
-            if it["tags"] is not None:
-                tags[i, :len(it["tags"])] = torch.tensor(it["tags"])
-        chars = char_index = features = None
-        if self.chars is not None:
-            rows: dict[tuple[int, ...], int] = {}
-            char_index = torch.zeros_like(words)
-            for i, it in enumerate(items):
-                char_index[i, :len(it["chars"])] = torch.tensor(
-                    [rows.setdefault(tuple(c), len(rows)) for c in it["chars"]])
-            L = max((len(c) for c in rows), default=1)
-            chars = torch.zeros(max(len(rows), 1), max(L, 1), dtype=torch.long)
-            for c, r in rows.items():
-                chars[r, :len(c)] = torch.tensor(c, dtype=torch.long)
-        if self.features is not None:
-            features, _ = pad_sequences([it["features"] for it in items], 0)
-        return TaggedBatch(words, tags, lengths, chars, char_index, features)
-
+__all__ = ["CharCNN", "BiLSTMTagger", "tagging_step", "evaluate_tagger"]
 
 class CharCNN(nn.Module):
     """Character features of each word: embed, 1-D convolution, max over the characters

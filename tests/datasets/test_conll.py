@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.datasets import conll as C
 from graphrnn.datasets.conll import (CoNLL2000, Sentence, bmes_to_words, read_conll,
                                      read_segmented, words_to_bmes, write_conll)
@@ -57,8 +58,13 @@ def test_dataset_local_and_missing(tmp_path):
     assert len(ds) == 3 and ds[1].chunks == ["B-NP", "B-VP"]
     with pytest.raises(FileNotFoundError, match="not in the official release"):
         CoNLL2000(tmp_path / "empty", "dev")
-    with pytest.raises(FileNotFoundError, match="download=False"):
+    with pytest.raises(DataNotFoundError, match=r"test.txt not in .*clips.uantwerpen.*"
+                                                r"datasets/conll2000.md"):
         CoNLL2000(tmp_path, "test", download=False)
+    assert not (tmp_path / "empty").exists()
+    mine = tmp_path / "mine.conll"
+    mine.write_text(SAMPLE)
+    assert CoNLL2000(tmp_path / "absent", "test", file=mine).sentences == ds.sentences
     with pytest.raises(ValueError, match="split"):
         CoNLL2000(tmp_path, "valid")
 
@@ -85,6 +91,7 @@ SHARED = shared_data("tagging", "conll2000")
 @pytest.mark.skipif(not (SHARED / "test.txt").exists(), reason="shared CoNLL-2000 not present")
 def test_shared_counts():
     test = CoNLL2000(SHARED, "test", download=False)
+    assert CoNLL2000(SHARED, "dev", check_md5=True).path == SHARED / "dev.txt"
     assert len(test) == 2012 and sum(len(s.words) for s in test) == 47377
     assert all(len(s.words) == len(s.pos) == len(s.chunks) for s in test)
 

@@ -10,6 +10,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from graphrnn.datasets import sst as S
+from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.ptb import TreeFormatError
 from graphrnn.datasets.text import Vocab
@@ -74,9 +75,25 @@ def test_dev_uses_the_training_vocabulary_and_batches_schedule_from_levels(root)
     assert sched.level_sizes == (4, 2)
 
 
-def test_missing_files_without_download_name_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train.txt.*missing and download=False"):
-        S.SST(tmp_path, "train", download=False)
+def test_missing_files_name_them_the_folder_and_the_source_creating_nothing(tmp_path):
+    where = tmp_path / "absent"
+    with pytest.raises(DataNotFoundError) as err:
+        S.SST(where, "dev", download=False)
+    message = str(err.value)
+    assert "dev.txt, train.txt" in message and str(where) in message
+    assert S.URL in message and "datasets/sst.md" in message and "\n" not in message
+    assert not where.exists()
+
+
+def test_own_file_is_read_instead_of_the_split_without_md5(root, tmp_path):
+    mine = tmp_path / "mine.trees"
+    mine.write_text("(4 (4 Great) (2 film))\n(0 (0 Awful) (2 plot))\n")
+    train = S.SST(root, "train", check_md5=False)
+    ds = S.SST(tmp_path / "absent", "test", vocab=train.vocab, file=mine)
+    assert len(ds) == 2 and ds[1].y.tolist() == [0, 0, 2]
+    assert ds.vocab.lookup_token(int(ds[0].token[1])) == "Great"
+    with pytest.raises(DataNotFoundError, match="nope.txt"):
+        S.SST(root, "test", vocab=train.vocab, file=tmp_path / "nope.txt")
 
 
 def test_bad_arguments_and_labels(root):

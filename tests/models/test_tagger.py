@@ -1,9 +1,10 @@
+"""The BiLSTM(-CRF) tagger: fits a tiny set, scores as conlleval does; the encoder it reads."""
 import pytest
 import torch
 
+from graphrnn.datasets.conll import TaggingEncoder, bmes_to_iobes, normalize_word
+from graphrnn.models.tagger import BiLSTMTagger, evaluate_tagger, tagging_step
 from graphrnn.tasks.metrics import conlleval, read_conlleval_file
-from graphrnn.tasks.tagging import (BiLSTMTagger, TaggingEncoder, bmes_to_iobes, evaluate_tagger,
-                                    normalize_word, tagging_step)
 
 torch.set_num_threads(1)
 

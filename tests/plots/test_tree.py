@@ -4,7 +4,7 @@ import torch
 from nltk import Tree
 
 from graphrnn.structures import tree_graph
-from graphrnn.tasks.tree_plot import plot_tree, tree_layout
+from graphrnn.plots.tree import plot_tree, tree_layout
 
 TEXT = "(3 (2 It) (4 (2 is) (4 (3 very) (4 good))))"
 

@@ -1,0 +1,1 @@
+"""Figures (matplotlib, written as PNG): tree predictions, trajectories, gradient flow."""
