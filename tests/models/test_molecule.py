@@ -1,5 +1,5 @@
-"""Tests of the molecular property task: the model, its step and metrics, and overfitting a few
-molecules."""
+"""Tests of graphrnn.models.molecule: the model, its step and evaluation, ROC-AUC, the statistics
+it is scaled with, and overfitting a few molecules."""
 import itertools
 import math
 
@@ -12,9 +12,10 @@ from torch_geometric.loader import DataLoader
 from graphrnn.nn.message_passing import EdgeNetwork
 from graphrnn.structures.descriptors import DESCRIPTOR_DIM
 from graphrnn.structures.molecule import from_smiles
-from graphrnn.tasks.molecules import (MoleculeModel, UniqueEdgeNetwork, descriptor_stats,
-                                      evaluate_molecules, molecule_step, roc_auc, split_dataset,
-                                      target_stats)
+from graphrnn.datasets.molecule_splits import descriptor_stats, split_dataset, target_stats
+from graphrnn.models.molecule import (MoleculeEnsemble, MoleculeModel, UniqueEdgeNetwork,
+                                      evaluate_molecules, molecule_step)
+from graphrnn.tasks.metrics import roc_auc
 
 torch.set_num_threads(1)
 
@@ -146,7 +147,6 @@ def test_errors_name_the_input():
 
 
 def test_ensemble_averages_member_predictions():
-    from graphrnn.tasks.molecules import MoleculeEnsemble
     torch.manual_seed(0)
     members = [MoleculeModel(hidden=16, readout="sum") for _ in range(3)]
     for m in members:

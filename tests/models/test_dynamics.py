@@ -7,10 +7,11 @@ from torch import nn
 from torch_geometric.loader import DataLoader
 
 from graphrnn.datasets import NBody, SpringSystem
-from graphrnn.tasks.dynamics import (ParticleDynamicsModel, Transitions, batched_edge_index,
-                                     constant_velocity_rollout, fit_normalization,
-                                     flatten_transitions, make_dynamics_step, plot_trajectories,
-                                     rollout, rollout_errors)
+from graphrnn.datasets.nbody import Transitions
+from graphrnn.models.dynamics import (ParticleDynamicsModel, constant_velocity_rollout,
+                                      fit_normalization, make_dynamics_step, rollout,
+                                      rollout_errors)
+from graphrnn.plots.trajectories import plot_trajectories
 from graphrnn.train import Trainer
 
 torch.set_num_threads(1)
@@ -74,23 +75,29 @@ def test_a_model_predicting_zero_acceleration_is_the_constant_velocity_baseline(
 def test_targets_and_update_reproduce_the_next_frame(springs):
     model = ParticleDynamicsModel(dt=springs.frame_dt)
     tr = Transitions(springs)
-    b = flatten_transitions(torch.utils.data.default_collate([tr[i] for i in range(10)]))
-    a = model.targets(b["pos"], b["vel"], b["next_pos"], b["next_vel"])
+    b = next(iter(DataLoader(tr, batch_size=10)))
+    a = model.targets(b.pos, b.vel, b.next_pos, b.next_vel)
     a_x, a_v = a[:, :2], a[:, 2:]
     dt = model.dt
-    torch.testing.assert_close(b["pos"] + dt * b["vel"] + dt ** 2 * a_x, b["next_pos"])
-    torch.testing.assert_close(b["vel"] + dt * a_v, b["next_vel"])
+    torch.testing.assert_close(b.pos + dt * b.vel + dt ** 2 * a_x, b.next_pos)
+    torch.testing.assert_close(b.vel + dt * a_v, b.next_vel)
 
 
-def test_transitions_and_batched_graph(springs):
+def test_transitions_are_graphs_that_pyg_batches(springs):
     tr = Transitions(springs)
     assert len(tr) == 24 * 24
     item = tr[24 + 5]                                   # simulation 1, frames 5 -> 6
-    torch.testing.assert_close(item["pos"], springs[1].pos[:, 5])
-    torch.testing.assert_close(item["next_vel"], springs[1].vel[:, 6])
-    ei = batched_edge_index(3, 4)
-    assert ei.shape == (2, 36) and ei[:, 12:24].min() == 4 and ei[:, 12:24].max() == 7
-    assert (ei[0] != ei[1]).all()
+    torch.testing.assert_close(item.pos, springs[1].pos[:, 5])
+    torch.testing.assert_close(item.next_vel, springs[1].vel[:, 6])
+    assert torch.equal(item.edge_attr, springs[1].edge_attr)
+    batch = next(iter(DataLoader([tr[0], tr[24], tr[48]], batch_size=3)))
+    assert batch.pos.shape == (15, 2) and batch.edge_index.shape == (2, 60)
+    # the second graph's edges join its own particles 5..9, sender-major as in NBody
+    assert batch.edge_index[:, 20:40].min() == 5 and batch.edge_index[:, 20:40].max() == 9
+    assert torch.equal(batch.edge_index[:, 20:40] - 5, springs[0].edge_index)
+    assert (batch.edge_index[0] != batch.edge_index[1]).all()
+    with pytest.raises(IndexError, match="out of range"):
+        tr[len(tr)]
 
 
 def test_model_is_equivariant_to_particle_order(springs):
@@ -118,6 +125,8 @@ def test_errors_name_the_input(springs):
         model(data.pos[:, 0], data.vel[:, 0], data.edge_index, data.edge_attr[:3])
     with pytest.raises(ValueError, match="frames"):
         rollout_errors(model, [data], horizons=(30,))
+    with pytest.raises(ValueError, match=r"no \['next_pos', 'next_vel'\]"):
+        make_dynamics_step()(model, data)
 
 
 def test_short_training_beats_constant_velocity(springs, tmp_path):
@@ -125,7 +134,7 @@ def test_short_training_beats_constant_velocity(springs, tmp_path):
     train = Transitions(springs)
     model = ParticleDynamicsModel(hidden=32, dt=springs.frame_dt)
     fit_normalization(model, train)
-    loader = torch.utils.data.DataLoader(train, batch_size=64, shuffle=True)
+    loader = DataLoader(train, batch_size=64, shuffle=True)
     trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=3e-3),
                       make_dynamics_step(noise_std=1e-4), max_epochs=8, seed=0, progress=False,
                       tensorboard=False)

@@ -1,0 +1,153 @@
+"""``graphrnn train|evaluate`` of the molecule applications (tpsa, esol, freesolv, bbbp, and
+``molecules --csv`` on a user's file) through the registry, on --quick runs of 1 epoch."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+import torch
+
+from graphrnn import apps
+from graphrnn.apps.config import ConfigError
+from graphrnn.datasets.base import DataNotFoundError
+from graphrnn.io import shared_data
+
+MOLECULES = shared_data("molecules")
+needs_molecules = pytest.mark.skipif(not (MOLECULES / "delaney-processed.csv").is_file(),
+                                     reason=f"no local MoleculeNet copy in {MOLECULES}")
+QUICK = ["--quick", "--epochs", "1", "--threads", "1"]
+
+
+def train(name, out, *extra):
+    return apps.call(name, "train", [*QUICK, "--out", str(out), *extra])
+
+
+def test_tpsa_trains_writes_its_files_and_evaluate_rebuilds_the_model(tmp_path):
+    results = train("tpsa", tmp_path)
+    assert results["dataset"] == "tpsa" and results["ensemble"] == 1
+    assert results["test_mae"] >= 0 and results["best_epoch"] == 1
+    for name in ("best.pt", "metrics.csv", "results.json", "curves.png"):
+        assert (tmp_path / name).is_file(), name
+    assert json.loads((tmp_path / "results.json").read_text())["test_mae"] == results["test_mae"]
+    again = apps.call("tpsa", "evaluate", ["--checkpoint", str(tmp_path / "best.pt")])
+    assert again["test_mae"] == results["test_mae"]      # same split, model and scaling
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--dataset", "freesolv"], dict(core="mpnn", hidden=64, epochs=100, ensemble=3)),
+    ([], dict(core="dmpnn", hidden=128, epochs=80, ensemble=3, readout="sum")),
+    (["--dataset", "esol", "--core", "gn"], dict(core="gn", hidden=128, epochs=80)),
+    (["--dataset=tpsa"], dict(readout="additive", message_steps=1, clip_grad_norm=1.0)),
+    (["--dataset", "bbbp"], dict(readout="set2set", epochs=40, ensemble=1))])
+def test_named_dataset_brings_its_settings(argv, expected):
+    config, _ = apps.parse("esol", "train", argv)
+    assert {k: getattr(config, k) for k in expected} == expected
+
+
+@needs_molecules
+@pytest.mark.parametrize("extra,metric", [(["--split", "scaffold", "--ensemble", "1"], "rmse"),
+                                          (["--dataset", "bbbp"], "roc_auc")])
+def test_moleculenet_sets_and_evaluate(tmp_path, extra, metric):
+    results = train("esol", tmp_path, "--root", str(MOLECULES), *extra)
+    assert results["dataset"] == ("bbbp" if "bbbp" in extra else "esol")
+    assert results["task"] == ("classification" if metric == "roc_auc" else "regression")
+    again = apps.call("esol", "evaluate", ["--out", str(tmp_path)])
+    assert again[f"test_{metric}"] == pytest.approx(results[f"test_{metric}"])
+
+
+@needs_molecules
+def test_esol_ensemble_keeps_each_member_and_evaluates_their_mean(tmp_path):
+    results = train("esol", tmp_path, "--root", str(MOLECULES))
+    assert results["ensemble"] == 3 and [m["seed"] for m in results["members"]] == [0, 1000, 2000]
+    for k in range(3):
+        assert (tmp_path / f"member{k}" / "best.pt").is_file()
+    again = apps.call("esol", "evaluate", ["--checkpoint", str(tmp_path / "best.pt")])
+    assert again["test_rmse"] == pytest.approx(results["test_rmse"])
+    one = apps.call("esol", "evaluate", ["--checkpoint", str(tmp_path / "member1" / "best.pt")])
+    assert one["test_rmse"] != pytest.approx(results["test_rmse"])       # a member alone
+
+
+@needs_molecules
+def test_descriptors_are_scaled_on_the_training_split_and_restored(tmp_path):
+    from graphrnn.datasets.molecule_splits import descriptor_stats, split_dataset
+    from graphrnn.datasets.molecules import load_molecule_dataset
+    from graphrnn.structures.molecule import from_smiles
+    from graphrnn.train import load_checkpoint
+
+    results = train("freesolv", tmp_path, "--root", str(MOLECULES), "--descriptors",
+                    "--ensemble", "1")
+    assert results["descriptors"] == 90
+    ckpt = load_checkpoint(tmp_path / "best.pt")
+    assert ckpt["config"]["settings"]["descriptors"] is True
+    # the statistics are those of the training split (--quick: the first 300 molecules)
+    dataset, _ = load_molecule_dataset("freesolv", str(MOLECULES))
+    train_split, _, _ = split_dataset(torch.utils.data.Subset(dataset, range(300)), "random",
+                                      seed=0)
+    mean, _ = descriptor_stats([from_smiles(dataset.smiles[i], descriptors=True)
+                                for i in train_split.indices])
+    torch.testing.assert_close(ckpt["model"]["descriptor_mean"], mean)
+    again = apps.call("freesolv", "evaluate", ["--out", str(tmp_path)])
+    assert again["test_rmse"] == pytest.approx(results["test_rmse"])
+
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)N", "CCN(CC)CC", "OC(=O)c1ccccc1", "C1CCCCC1", "CCCl",
+          "NC(=O)c1ccncc1", "CS(=O)(=O)C", "C#N", "CCOC(=O)C", "c1ccncc1", "CC(C)O", "OCCO",
+          "CCCCCC", "c1ccc2ccccc2c1", "CC(=O)O", "CN", "COC", "CCBr"]
+
+
+@pytest.fixture
+def user_csv(tmp_path):
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors
+
+    path = tmp_path / "mine.csv"
+    rows = []
+    for i, s in enumerate(SMILES):
+        mol = Chem.MolFromSmiles(s)
+        rows.append(f"{s},{Descriptors.TPSA(mol):.3f},{Descriptors.MolLogP(mol):.3f},{i % 2}")
+    path.write_text("SMILES,tpsa,logp,label\n" + "\n".join(rows) + "\nnot-a-smiles,1,2,0\n")
+    return path
+
+
+def test_user_csv_with_two_targets_and_evaluate(user_csv, tmp_path):
+    out = tmp_path / "run"
+    results = train("molecules", out, "--csv", str(user_csv), "--smiles-col", "SMILES",
+                    "--target-col", "tpsa", "logp")
+    assert results["dataset"] == str(user_csv) and results["task"] == "regression"
+    assert results["test_rmse"] > 0
+    ckpt = torch.load(out / "best.pt", weights_only=False)
+    assert ckpt["model"]["target_mean"].shape == (2,)          # one scale per target
+    again = apps.call("molecules", "evaluate", ["--out", str(out)])
+    assert again["test_rmse"] == pytest.approx(results["test_rmse"])
+
+
+def test_user_csv_classification(user_csv, tmp_path):
+    results = train("molecules", tmp_path, "--csv", str(user_csv), "--smiles-col", "SMILES",
+                    "--target-col", "label", "--task", "classification")
+    assert results["task"] == "classification" and "test_roc_auc" in results
+    assert "test_rmse" not in results
+
+
+def test_user_csv_needs_target_columns(user_csv, tmp_path):
+    with pytest.raises(ConfigError, match="--target-col"):
+        train("molecules", tmp_path / "run", "--csv", str(user_csv))
+    with pytest.raises(ConfigError, match="--csv"):
+        train("molecules", tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_moleculenet_file_is_one_line_naming_file_folder_and_source(tmp_path,
+                                                                            monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    root = tmp_path / "nonexistent"
+    with pytest.raises(DataNotFoundError) as err:
+        train("esol", tmp_path / "run", "--root", str(root))
+    message = str(err.value)
+    assert "\n" not in message
+    assert "delaney-processed.csv" in message and str(root) in message
+    assert "deepchemdata" in message and "datasets/moleculenet.md" in message
+    assert not root.exists()
+
