@@ -34,12 +34,17 @@ def _model(config: Config):
     return AdditionRNN(config.hidden, config.cell, embedding_dim=config.embedding_dim)
 
 
-def _report(model, data) -> dict:
+def _task(config) -> dict:
+    """The Learn2Carry settings of a run (the test sets are the same for train and evaluate)."""
+    return {"seed": config.seed, "test_size": config.test_size, "long_size": config.test_size}
+
+
+def _report(model, config) -> dict:
+    from ..datasets.addition import Learn2Carry
     from ..models.addition import evaluate_addition
 
-    results = {"in_range_test": evaluate_addition(model, data.test)}
-    for digits, batch in data.long_tests.items():
-        results[f"{digits}_digits"] = evaluate_addition(model, batch)
+    results = {name: evaluate_addition(model, data.batch)
+               for name, data in Learn2Carry.test_sets(**_task(config)).items()}
     for name, r in results.items():
         print(f"{name:>14}: exact match {r['exact_match']:.4f} ({r['count'] - r['wrong']}/"
               f"{r['count']}), digit accuracy {r['digit_acc']:.5f}")
@@ -57,7 +62,6 @@ def train(config: Config) -> dict:
     device = setup(config)
     if config.quick:
         config.batches, config.test_size = min(config.batches, 60), min(config.test_size, 300)
-    data = Learn2Carry(seed=config.seed, test_size=config.test_size, long_size=config.test_size)
     torch.manual_seed(config.seed)
     model = _model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -65,25 +69,23 @@ def train(config: Config) -> dict:
     trainer = Trainer(model, optimizer, addition_step, scheduler=scheduler, restore_best=True,
                       monitor="val_loss", clip_grad_norm=5.0,
                       **trainer_options("addition", config, device))
-    train_loader = TrainingDraws(data, config.batch_size, config.batches, epoch=trainer.epoch)
+    train_loader = TrainingDraws(config.batch_size, config.batches, epoch=trainer.epoch,
+                                 **_task(config))
     timer = Timer()
-    trainer.fit(train_loader, [data.train_set(1000, offset=0)])  # held out of the training draws
+    trainer.fit(train_loader, [Learn2Carry("val", size=1000, **_task(config)).batch])
     print(f"trained {trainer.epoch} epochs in {timer.seconds:.1f} s ({config.batches} batches of "
           f"{config.batch_size} per epoch)")
-    return {**_report(model.cpu(), data), "train_seconds": timer.seconds}
+    return {**_report(model.cpu(), config), "train_seconds": timer.seconds}
 
 
 def evaluate(config: EvaluateConfig) -> dict:
-    from ..datasets.addition import Learn2Carry
     from .runtime import checkpoint_path, load_app_checkpoint, setup
 
     setup(config)
     ckpt, trained = load_app_checkpoint(checkpoint_path(config), "addition", Config)
     model = _model(trained)
     model.load_state_dict(ckpt["model"])
-    data = Learn2Carry(seed=trained.seed, test_size=trained.test_size,
-                       long_size=trained.test_size)
-    return _report(model, data)
+    return _report(model, trained)
 
 
 COMMANDS = {"train": (Config, train), "evaluate": (EvaluateConfig, evaluate)}

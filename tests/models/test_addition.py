@@ -3,7 +3,7 @@ import random
 import pytest
 import torch
 
-from graphrnn.datasets.addition import Learn2Carry, from_digits, make_addition
+from graphrnn.datasets.addition import Learn2Carry, TrainingDraws, from_digits, make_addition
 from graphrnn.models.addition import AdditionRNN, add_numbers, addition_step, evaluate_addition
 from graphrnn.train import Trainer
 
@@ -52,14 +52,15 @@ def test_hand_built_elman_network_adds_numbers_of_any_length():
 
 def test_step_metrics_and_evaluation_counts():
     model = exact_elman_adder()
-    data = Learn2Carry(seed=0, test_size=50, long_digits=(20,), long_size=50)
-    loss, metrics = addition_step(model, data.test)
+    kw = {"seed": 0, "test_size": 50, "long_digits": (20,), "long_size": 50}
+    loss, metrics = addition_step(model, Learn2Carry("test", **kw).batch)
     assert loss.item() < 1e-3
     assert float(metrics["digit_acc"]) == 1.0 and metrics["exact_match"] == 1.0
     with torch.no_grad():  # break the rule for a sum digit of 9 -> every sum holding a 9 fails
         model.head.bias[9] -= 100.0
-    s = data.long_tests[20].sum
-    result = evaluate_addition(model, data.long_tests[20], batch_size=7)
+    long = Learn2Carry("long", digits=20, **kw).batch
+    result = evaluate_addition(model, long, batch_size=7)
+    s = long.sum
     assert result["count"] == 50
     assert result["wrong"] == int((s == 9).any(1).sum()) > 0
     assert result["exact_match"] == pytest.approx(1 - result["wrong"] / 50)
@@ -88,14 +89,14 @@ def test_errors_name_the_input():
 
 
 def test_training_with_the_trainer_reduces_the_loss(tmp_path):
-    data = Learn2Carry(seed=1, test_size=100, long_digits=(20,), long_size=100)
-    train = list(data.train_batches(64, 40))
+    kw = {"seed": 1, "test_size": 100, "long_digits": (20,), "long_size": 100}
+    train = TrainingDraws(64, 40, **kw)
     torch.manual_seed(0)
     model = AdditionRNN(16, "gru")
     trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=2e-2), addition_step,
                       max_epochs=3, seed=0, progress=False, out_dir=tmp_path, tensorboard=False,
                       config=model.config())
-    history = trainer.fit(train, [data.train_set(200)])
+    history = trainer.fit(train, [Learn2Carry("val", size=200, **kw).batch])
     assert history[-1]["val_loss"] < history[0]["train_loss"] * 0.7
     assert history[-1]["val_digit_acc"] > 0.6
     assert (tmp_path / "best.pt").is_file()

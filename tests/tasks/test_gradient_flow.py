@@ -3,8 +3,7 @@ import torch
 
 from graphrnn.cells import GRUCell, LSTMCell, SRNCell
 from graphrnn.nn import GRU, LSTM, RNN
-from graphrnn.tasks.gradient_flow import (LongRangeClassifier, first_symbol_data, gradient_flow,
-                                          long_range_sweep, plot_gradient_flow)
+from graphrnn.tasks.gradient_flow import gradient_flow
 
 torch.set_num_threads(1)
 T, B, I, H = 6, 2, 3, 4
@@ -69,25 +68,3 @@ def test_modules_give_the_same_deltas_as_their_cells(cls, cell_cls):
         gradient_flow(cls(I, H, num_layers=2), x, loss_fn)
     with pytest.raises(TypeError, match="graphrnn cell"):
         gradient_flow(torch.nn.Linear(2, 2), x, loss_fn)
-
-
-def test_first_symbol_data_and_classifier(tmp_path):
-    x, y = first_symbol_data(5, 7, num_symbols=3, seed=0)
-    assert x.shape == (7, 5, 4) and torch.equal(x[0, :, :3].argmax(-1), y)
-    assert x[0, :, 3].eq(1).all() and x[1:, :, 3].eq(0).all()
-    for cell in ("srn", "lstm", "gru"):
-        model = LongRangeClassifier(cell, 4, 8, 3, gate_init="chrono", max_length=7)
-        assert model(x).shape == (5, 3)
-    lstm = LongRangeClassifier("lstm", 4, 8, 3, gate_init="chrono", max_length=50).rnn
-    assert lstm.bias_ih_l0[8:16].min() >= 0 and torch.allclose(lstm.bias_ih_l0[:8],
-                                                                -lstm.bias_ih_l0[8:16])
-    curves = {c: torch.rand(7) for c in ("SRN", "LSTM")}
-    plot_gradient_flow(curves, tmp_path / "flow.png")
-    assert (tmp_path / "flow.png").stat().st_size > 1000
-
-
-def test_sweep_runs_and_skips_after_two_failures():
-    rows = long_range_sweep([2, 3, 4], cells=["srn"], threshold=1.01, log=None, hidden_size=4,
-                            train_size=40, test_size=20, batch_size=20, max_epochs=1)
-    assert [r["skipped"] for r in rows] == [False, False, True]
-    assert not any(r["success"] for r in rows)

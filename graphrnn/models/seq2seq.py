@@ -18,15 +18,13 @@ with ``score`` Luong's ``"general"`` (``h^T W_a m``) or Bahdanau's additive scor
 
 Training uses teacher forcing (the true ``y_{t-1}`` is fed; with ``teacher_forcing < 1`` the
 model's own greedy prediction is fed instead with probability ``1 - teacher_forcing``, scheduled
-sampling style). Decoding is greedy or beam search (:func:`beam_search`, usable with any step
-function). Token ids follow :class:`graphrnn.datasets.text.Vocab`'s default specials (``pad=0``,
+sampling style). Decoding is greedy or beam search (:mod:`graphrnn.tasks.decoding`, usable with
+any step function). Token ids follow :class:`graphrnn.datasets.text.Vocab`'s default specials (``pad=0``,
 ``unk=1``, ``bos=2``, ``eos=3``) unless given.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -34,182 +32,15 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..cells import LSTMCell
+from ..datasets.sequences import Seq2SeqBatch, collate_seq2seq
+from ..nn.attention import Attention
 from ..nn.rnn import LSTM
+from ..tasks.decoding import beam_search, greedy_search, strip_eos
+from ..tasks.metrics import sequence_exact_match
 
-__all__ = ["Seq2SeqBatch", "Attention", "Seq2Seq", "greedy_search", "beam_search", "seq2seq_step",
-           "strip_eos", "sequence_exact_match"]
+__all__ = ["Seq2Seq", "Seq2SeqBatch", "seq2seq_step", "generate_exact_match"]
 
 State = tuple[Tensor, ...]
-StepFn = Callable[[Tensor, State], tuple[Tensor, State]]
-
-
-class Seq2SeqBatch(NamedTuple):
-    """Padded source and target ids (batch first).
-
-    Attributes:
-        src: (B, S) source ids, ``pad`` past each length.
-        src_lengths: (B,) source lengths (long).
-        tgt: (B, T) target ids ``bos y_1 .. y_n eos`` then ``pad``.
-    """
-    src: Tensor
-    src_lengths: Tensor
-    tgt: Tensor
-
-
-# ------------------------------------------------------------------------------------------------
-# decoding, independent of the model
-
-def greedy_search(step: StepFn, state: State, batch_size: int, bos: int, eos: int,
-                  max_len: int, device=None) -> Tensor:
-    """Feed back the most probable token until every sequence has emitted ``eos`` or ``max_len``
-    tokens were produced.
-
-    Args:
-        step: ``(prev_tokens (N,), state) -> (log_probs (N, V), state)``; every state tensor has N
-            rows.
-        state: the initial state (rows = ``batch_size``).
-        bos, eos: start and end ids.
-
-    Returns:
-        (B, L) token ids (``eos`` repeated after a sequence's end), ``L <= max_len``.
-    """
-    prev = torch.full((batch_size,), bos, dtype=torch.long, device=device)
-    done = torch.zeros(batch_size, dtype=torch.bool, device=device)
-    out = []
-    for _ in range(max_len):
-        log_probs, state = step(prev, state)
-        prev = log_probs.argmax(-1).masked_fill(done, eos)
-        out.append(prev)
-        done |= prev == eos
-        if bool(done.all()):
-            break
-    return torch.stack(out, 1) if out else torch.zeros(batch_size, 0, dtype=torch.long)
-
-
-def beam_search(step: StepFn, state: State, batch_size: int, bos: int, eos: int, max_len: int,
-                beam_width: int = 4, length_penalty: float = 0.0, device=None
-                ) -> tuple[list[list[int]], Tensor]:
-    """Beam search over ``step``, batched: each of the ``batch_size`` inputs keeps
-    ``beam_width`` hypotheses; at every position all ``beam_width * V`` extensions are scored and
-    the best ``beam_width`` survive. A hypothesis that emitted ``eos`` is finished: it is kept
-    with its score unchanged (extended only by ``eos`` at no cost) and competes with the others.
-    Hypotheses are ranked by ``log p(y) / lp(|y|)`` with ``lp(n) = ((5 + n) / 6) ** alpha`` (Wu
-    et al. 2016, https://arxiv.org/abs/1609.08144); ``alpha = length_penalty`` (0: raw log-prob).
-
-    Args:
-        step, state, bos, eos, max_len: as :func:`greedy_search` (state rows = ``batch_size``;
-            they are repeated ``beam_width`` times and reordered with ``index_select``).
-        beam_width: K >= 1 (K = 1 is greedy search).
-        length_penalty: alpha >= 0.
-
-    Returns:
-        ``(sequences, scores)``: per input the best token list (without ``eos``), and the (B,)
-        log-probabilities of those sequences (``eos`` included).
-    """
-    if beam_width < 1:
-        raise ValueError(f"beam_search: beam_width must be >= 1, got {beam_width}")
-    B, K = batch_size, beam_width
-    rows = torch.arange(B, device=device).repeat_interleave(K)
-    state = tuple(s.index_select(0, rows) for s in state)
-    prev = torch.full((B * K,), bos, dtype=torch.long, device=device)
-    # only beam 0 is live at the start, so the K copies do not fill the beam with one hypothesis
-    score = torch.full((B, K), -math.inf, device=device)
-    score[:, 0] = 0.0
-    done = torch.zeros(B, K, dtype=torch.bool, device=device)
-    length = torch.zeros(B, K, device=device)
-    history: list[Tensor] = []  # (B, K) tokens per position
-    parents: list[Tensor] = []  # (B, K) beam each hypothesis came from
-    for _ in range(max_len):
-        log_probs, state = step(prev, state)
-        V = log_probs.size(-1)
-        log_probs = log_probs.view(B, K, V)
-        # finished hypotheses: only eos, at no cost
-        frozen = torch.full((V,), -math.inf, device=log_probs.device)
-        frozen[eos] = 0.0
-        log_probs = torch.where(done.unsqueeze(-1), frozen, log_probs)
-        total = (score.unsqueeze(-1) + log_probs).view(B, K * V)
-        new_len = (length + (~done).float()).unsqueeze(-1).expand(B, K, V).reshape(B, K * V)
-        ranked = total / _length_penalty(new_len, length_penalty)
-        top = ranked.topk(K, dim=1).indices                                    # (B, K)
-        beam, token = top // V, top % V
-        score = total.gather(1, top)
-        length = new_len.gather(1, top)
-        done = done.gather(1, beam) | (token == eos)
-        history.append(token)
-        parents.append(beam)
-        flat = (beam + torch.arange(B, device=device).unsqueeze(1) * K).view(-1)
-        state = tuple(s.index_select(0, flat) for s in state)
-        prev = token.view(-1)
-        if bool(done.all()):
-            break
-    final = score / _length_penalty(length, length_penalty)
-    best = final.argmax(1)                                                     # (B,)
-    sequences = []
-    for b in range(B):
-        k, tokens = int(best[b]), []
-        for t in range(len(history) - 1, -1, -1):
-            tokens.append(int(history[t][b, k]))
-            k = int(parents[t][b, k])
-        sequences.append(strip_eos(tokens[::-1], eos))
-    return sequences, score.gather(1, best.unsqueeze(1)).squeeze(1)
-
-
-def _length_penalty(length: Tensor, alpha: float) -> Tensor:
-    return ((5.0 + length) / 6.0) ** alpha if alpha else torch.ones_like(length)
-
-
-def strip_eos(tokens, eos: int) -> list[int]:
-    """The tokens before the first ``eos`` (a list or 1-D tensor)."""
-    tokens = tokens.tolist() if isinstance(tokens, Tensor) else list(tokens)
-    return tokens[:tokens.index(eos)] if eos in tokens else tokens
-
-
-def sequence_exact_match(pred: list[list[int]], target: list[list[int]]) -> float:
-    """Fraction of sequences predicted exactly (same tokens, same length)."""
-    if len(pred) != len(target):
-        raise ValueError(f"sequence_exact_match: {len(pred)} predictions but {len(target)} targets")
-    if not target:
-        raise ValueError("sequence_exact_match: no sequences")
-    return sum(int(list(p) == list(t)) for p, t in zip(pred, target)) / len(target)
-
-
-# ------------------------------------------------------------------------------------------------
-# the model
-
-class Attention(nn.Module):
-    """Global attention of a query ``h`` (B, H) over memory ``m`` (B, S, M).
-
-    Args:
-        query_size: H. memory_size: M.
-        score: ``"general"`` (Luong et al. 2015) or ``"additive"`` (Bahdanau et al. 2015).
-    """
-
-    SCORES = ("general", "additive")
-
-    def __init__(self, query_size: int, memory_size: int, score: str = "general"):
-        super().__init__()
-        if score not in self.SCORES:
-            raise ValueError(f"Attention: score must be one of {self.SCORES}, got {score!r}")
-        self.score = score
-        self.key = nn.Linear(memory_size, query_size, bias=False)  # W_a m, computed once per source
-        if score == "additive":
-            self.query = nn.Linear(query_size, query_size, bias=True)
-            self.v = nn.Linear(query_size, 1, bias=False)
-
-    def keys(self, memory: Tensor) -> Tensor:
-        """Precompute the memory side once per source: (B, S, M) -> (B, S, H)."""
-        return self.key(memory)
-
-    def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor
-                ) -> tuple[Tensor, Tensor]:
-        """Returns ``(context (B, M), weights (B, S))``; ``mask`` (B, S) is true on real
-        positions."""
-        if self.score == "additive":
-            e = self.v(torch.tanh(keys + self.query(query).unsqueeze(1))).squeeze(-1)
-        else:
-            e = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
-        weights = torch.softmax(e.masked_fill(~mask, -math.inf), dim=-1)
-        return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights
 
 
 class Seq2Seq(nn.Module):
@@ -340,3 +171,21 @@ def seq2seq_step(model: Seq2Seq, batch: Seq2SeqBatch, teacher_forcing: float = 1
             target = [strip_eos(row, model.eos) for row in gold]
             metrics["greedy_exact"] = sequence_exact_match(pred, target)
     return loss, metrics
+
+
+@torch.no_grad()
+def generate_exact_match(model: Seq2Seq, items: Sequence[tuple[Sequence[int], Sequence[int]]],
+                         beam_width: int = 1, device=None, batch_size: int = 500) -> float:
+    """Exact match of decoding: the fraction of ``(source ids, target ids)`` items (target
+    ``bos .. eos``, e.g. an :class:`~graphrnn.datasets.sequences.AdditionExpressions` split)
+    whose decoded target is entirely right; greedy when ``beam_width == 1``, else beam search."""
+    model.eval()
+    hits = 0.0
+    for i in range(0, len(items), batch_size):
+        batch = collate_seq2seq([items[j] for j in range(i, min(i + batch_size, len(items)))],
+                                model.pad)
+        pred = model.generate(batch.src.to(device), batch.src_lengths.to(device),
+                              max_len=batch.tgt.size(1), beam_width=beam_width)
+        target = [strip_eos(row[1:], model.eos) for row in batch.tgt]
+        hits += sequence_exact_match(pred, target) * len(target)
+    return hits / len(items)

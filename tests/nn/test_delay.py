@@ -4,8 +4,8 @@ import torch.nn.functional as F
 from torch_geometric.data import Batch
 
 from graphrnn.structures.chain import delay_chain_graph
-from graphrnn.tasks.delay import (AR, NARX, TDNN, delay_taps, fit_least_squares,
-                                  narendra_parthasarathy, np_series, rmse)
+from graphrnn.nn.delay import AR, NARX, TDNN, delay_taps, fit_least_squares
+from graphrnn.tasks.metrics import rmse
 
 torch.set_num_threads(1)
 
@@ -100,15 +100,3 @@ def test_least_squares_recovers_a_linear_arx_system():
     assert ar(data).shape == (300, 1)
     with pytest.raises(ValueError, match="hidden"):
         fit_least_squares(NARX(1, 1, 1, 2, hidden_size=3), data)
-
-
-def test_narendra_parthasarathy_plant():
-    u = torch.tensor([1.0, -0.5, 0.25, 2.0])
-    y = narendra_parthasarathy(u).tolist()
-    f = lambda a, b: a * b * (a + 2.5) / (1 + a * a + b * b)  # noqa: E731
-    expected = [0.0, 1.0]
-    expected.append(f(expected[1], expected[0]) - 0.5)
-    expected.append(f(expected[2], expected[1]) + 0.25)
-    assert y == pytest.approx(expected)
-    data = np_series(50, "sine", delays=2)
-    assert data.x.shape == data.y.shape == (50, 1) and int(data.edge_delay.max()) == 2

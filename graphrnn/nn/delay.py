@@ -24,25 +24,22 @@ NARX and AR run in two modes (Narendra & Parthasarathy's terms):
   :class:`DelayFeedbackCell`, whose ``combine`` places each predecessor's state in the slot of its
   edge's delay and applies that delay's weights.
 
-Lags reaching before the start of a sequence are zero in both modes. :func:`narendra_parthasarathy`
-generates the benchmark system of their Example 2, and :func:`fit_least_squares` fits the linear
-ARX baseline in closed form.
+Lags reaching before the start of a sequence are zero in both modes. :func:`fit_least_squares`
+fits the linear ARX baseline in closed form; the benchmark plant of Narendra & Parthasarathy's
+Example 2 and a reader of users' own series are in :mod:`graphrnn.datasets.series`.
 """
 from __future__ import annotations
 
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cells.base import RecurrentCell, State
 from ..engine import propagate
 from ..schedule import topological_schedule
-from ..structures.chain import delay_chain_graph
 
-__all__ = ["delay_taps", "TDNN", "DelayFeedbackCell", "NARX", "AR", "fit_least_squares",
-           "narendra_parthasarathy", "np_series", "rmse"]
+__all__ = ["delay_taps", "TDNN", "DelayFeedbackCell", "NARX", "AR", "fit_least_squares"]
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
                "identity": lambda x: x}
@@ -334,65 +331,3 @@ def fit_least_squares(model: NARX, data, ridge: float = 0.0) -> Tensor:
     else:
         model.bias.copy_(bias)
     return ((phi @ theta - y) ** 2).mean().sqrt()
-
-
-# ------------------------------------------------------------------------------------------------
-# the benchmark system
-
-def narendra_parthasarathy(u: Tensor, y0: tuple[float, float] = (0.0, 0.0)) -> Tensor:
-    r"""Example 2 of Narendra & Parthasarathy (1990), a second-order nonlinear plant:
-
-    .. math::
-
-        y(t+1) = \frac{y(t)\, y(t-1)\, (y(t) + 2.5)}{1 + y(t)^2 + y(t-1)^2} + u(t).
-
-    Args:
-        u: (T,) input sequence.
-        y0: the two outputs before the first one, ``(y[-2], y[-1])``; default zeros.
-
-    Returns:
-        (T,) outputs, ``y[t]`` the plant output at time t (``y[0] = f(y0) + 0``: u enters with a
-        delay of one step, ``y[t] = f(y[t-1], y[t-2]) + u[t-1]``).
-    """
-    if u.dim() != 1:
-        raise ValueError(f"narendra_parthasarathy: u must be (T,), got {tuple(u.shape)}")
-    y_prev2, y_prev = float(y0[0]), float(y0[1])
-    out, u_list = [], u.double().tolist()
-    for t in range(len(u_list)):
-        u_prev = u_list[t - 1] if t > 0 else 0.0
-        y = y_prev * y_prev2 * (y_prev + 2.5) / (1.0 + y_prev ** 2 + y_prev2 ** 2) + u_prev
-        out.append(y)
-        y_prev2, y_prev = y_prev, y
-    return torch.tensor(out, dtype=u.dtype)
-
-
-def np_series(length: int, kind: str = "random", seed: int = 0, delays: int = 2,
-              noise: float = 0.0):
-    """One series of the Narendra-Parthasarathy plant as a delay-chain graph.
-
-    Args:
-        length: T.
-        kind: ``"random"`` (``u`` i.i.d. uniform on [-2, 2], for training) or ``"sine"``
-            (``u(t) = sin(2 pi t / 25)``, their test input).
-        delays: delay edges per node (``max(K_x, K_y)`` of the model).
-        noise: std of Gaussian measurement noise added to ``y`` (default 0).
-
-    Returns:
-        ``Data`` with ``x`` (T, 1) = u, ``y`` (T, 1), ``edge_index``, ``edge_delay``.
-    """
-    g = torch.Generator().manual_seed(seed)
-    if kind == "random":
-        u = torch.rand(length, generator=g) * 4 - 2
-    elif kind == "sine":
-        u = torch.sin(2 * math.pi * torch.arange(length) / 25)
-    else:
-        raise ValueError(f"np_series: kind must be 'random' or 'sine', got {kind!r}")
-    y = narendra_parthasarathy(u)
-    if noise:
-        y = y + noise * torch.randn(length, generator=g)
-    return delay_chain_graph(u.unsqueeze(1), delays, y=y.unsqueeze(1))
-
-
-def rmse(pred: Tensor, target: Tensor) -> float:
-    """Root mean squared error."""
-    return float(F.mse_loss(pred.detach().reshape(-1), target.reshape(-1)).sqrt())
