@@ -47,7 +47,8 @@ def _splits(config: Config) -> dict:
                                        config.seed) for split in AdditionExpressions.SPLITS}
 
 
-def _model(config: Config, vocab):
+def build_model(config: Config, vocab):
+    """The Seq2Seq of ``config`` over ``vocab`` (a fresh one; load a checkpoint's weights into it)."""
     from ..models.seq2seq import Seq2Seq
 
     return Seq2Seq(len(vocab), len(vocab), embedding_dim=config.embedding_dim,
@@ -78,7 +79,7 @@ def train(config: Config) -> dict:
     data = _splits(config)
     vocab = data["train"].vocab
     seed_everything(config.seed)
-    model = _model(config, vocab)
+    model = build_model(config, vocab)
     gen = torch.Generator().manual_seed(config.seed)
     train_loader = DataLoader(data["train"], batch_size=config.batch_size, shuffle=True,
                               collate_fn=collate_seq2seq, generator=gen)
@@ -108,7 +109,7 @@ def evaluate(config: Evaluate) -> dict:
     path = checkpoint_path(config)
     ckpt, trained = load_app_checkpoint(path, "seq2seq_addition", Config)
     test = _splits(trained)["test"]
-    model = _model(trained, test.vocab).to(device)
+    model = build_model(trained, test.vocab).to(device)
     model.load_state_dict(ckpt["model"])
     scores = _scores(model, test, config.beam, device)
     print(f"addition test ({path}): exact match greedy {100 * scores['greedy_exact']:.2f}%, beam "

@@ -12,10 +12,6 @@ HAVE_CONLL = shared_data("tagging", "conll2000", "train.txt").is_file()
 torch.set_num_threads(1)
 EXAMPLES = {
     "conll_chunking": ("best.pt", ["--task", "chunk", "--crf"]),
-    "ctc_digits": ("best.pt", []),
-    "seq2seq_addition": ("best.pt", []),
-    "narx": ("best.pt", []),
-    "long_range": ("models.pt", []),
 }
 
 
