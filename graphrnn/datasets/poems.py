@@ -29,6 +29,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from ..io import read_json
+from .base import FileDataset
 from .download import download_url
 
 __all__ = [
@@ -354,7 +355,7 @@ def split_of(text: str, fractions: Sequence[float] = (0.9, 0.05, 0.05), seed: in
     return "valid" if u < fractions[0] + fractions[1] else "test"
 
 
-class TangPoems(torch.utils.data.Dataset):
+class TangPoems(FileDataset):
     r"""Tang poems in one layout, filtered and split deterministically.
 
     Files are looked up under ``root``; missing ones are downloaded from their canonical source
@@ -368,14 +369,19 @@ class TangPoems(torch.utils.data.Dataset):
     * ``title_content``: ``root/poems.txt``; it has no verified public source, so it must be put
       there by hand.
 
+    Files that are missing and cannot be fetched are a
+    :class:`~graphrnn.datasets.base.DataNotFoundError` naming them, the folder and the source.
     The items are :class:`Poem` objects; ``dataset.texts`` lists their texts.
 
     Args:
         root: the folder holding the files (``../shared/data/tang_poems`` has the first two).
-        layout: ``"chinese_poetry"`` (default), ``"blank_line"`` or ``"title_content"``.
+        layout: ``"chinese_poetry"`` (default), ``"blank_line"`` or ``"title_content"``; with
+            ``files=``, also ``"auto"`` (each file's layout detected, see :func:`read_poems`).
         split: ``"train"``, ``"valid"``, ``"test"`` or ``"all"``.
-        files: file names (relative to the layout's folder, or absolute) overriding the defaults.
+        files: file names (relative to the layout's folder, or absolute: your own files in the
+            layout) overriding the defaults.
         download: fetch missing files (default True).
+        check_md5: check files that have a known md5 (default True).
         simplified: convert to simplified characters (needs a converter, see
             :func:`to_simplified`), before filtering and splitting.
         min_len, max_len, unwanted, strict, regulated_only, line_lengths, num_lines: passed to
@@ -385,21 +391,27 @@ class TangPoems(torch.utils.data.Dataset):
         seed: salt of the split hash (default 0).
     """
 
+    source = ("https://github.com/chinese-poetry/chinese-poetry (全唐诗/poet.tang.*.json) and "
+              "https://github.com/nndl/exercise (chap6_RNN/tangshi.txt)")
+    card = "datasets/tang_poems.md"
+
     def __init__(self, root: str | os.PathLike, layout: str = "chinese_poetry",
                  split: str = "train", *, files: Sequence[str] | None = None, download: bool = True,
-                 simplified: bool = False, min_len: int | None = 5, max_len: int | None = None,
-                 unwanted: Iterable[str] | None = UNWANTED_SYMBOLS, strict: bool = False,
-                 regulated_only: bool = False, line_lengths: Sequence[int] = (5, 7),
-                 num_lines: Sequence[int] = (4, 8), dedupe: bool = True,
-                 fractions: Sequence[float] = (0.9, 0.05, 0.05), seed: int = 0):
-        if layout not in LAYOUTS:
-            raise ValueError(f"TangPoems: layout must be one of {LAYOUTS}, got {layout!r}")
+                 check_md5: bool = True, simplified: bool = False, min_len: int | None = 5,
+                 max_len: int | None = None, unwanted: Iterable[str] | None = UNWANTED_SYMBOLS,
+                 strict: bool = False, regulated_only: bool = False,
+                 line_lengths: Sequence[int] = (5, 7), num_lines: Sequence[int] = (4, 8),
+                 dedupe: bool = True, fractions: Sequence[float] = (0.9, 0.05, 0.05),
+                 seed: int = 0):
+        if layout not in LAYOUTS + ("auto",) or (layout == "auto" and files is None):
+            raise ValueError(f"TangPoems: layout must be one of {LAYOUTS} (or 'auto' with files=),"
+                             f" got {layout!r}")
         if split not in SPLITS + ("all",):
             raise ValueError(f"TangPoems: split must be one of {SPLITS + ('all',)}, got {split!r}")
-        self.root, self.layout, self.split = Path(root), layout, split
-        self.download_missing = download
+        self.layout, self.split = layout, split
         self._files = list(files) if files is not None else None
-        poems = self.process()
+        super().__init__(root, download=download, check_md5=check_md5)
+        poems = self.items
         if simplified:
             convert = simplified_converter()
             if convert is None:
@@ -414,8 +426,9 @@ class TangPoems(torch.utils.data.Dataset):
         if split != "all":
             poems = [p for p in poems if split_of(p.text, fractions, seed) == split]
         self.poems: list[Poem] = poems
+        self.items = poems
 
-    # --- PyG-style contract ----------------------------------------------------------------------
+    # --- the FileDataset contract ----------------------------------------------------------------
     @property
     def raw_dir(self) -> Path:
         return self.root / "chinese_poetry_quantangshi" if self.layout == "chinese_poetry" \
@@ -430,8 +443,11 @@ class TangPoems(torch.utils.data.Dataset):
         return ["tangshi.txt"] if self.layout == "blank_line" else ["poems.txt"]
 
     @property
-    def raw_paths(self) -> list[Path]:
-        return [self.raw_dir / f for f in self.raw_file_names]
+    def md5(self) -> dict[str, str]:
+        known = {f"poet.tang.{k}.json": m for k, m in _CP_MD5.items()} \
+            if self.layout == "chinese_poetry" else \
+            {"tangshi.txt": _TANGSHI_MD5} if self.layout == "blank_line" else {}
+        return {name: known[name] for name in self.raw_file_names if name in known}
 
     def _source(self, name: str) -> tuple[str, str | None]:
         """(url, md5) of a raw file, or a FileNotFoundError explaining why there is none."""
@@ -441,8 +457,7 @@ class TangPoems(torch.utils.data.Dataset):
             return _CP_URL.format(k), _CP_MD5.get(k)
         if self.layout == "blank_line" and name == "tangshi.txt":
             return _TANGSHI_URL, _TANGSHI_MD5
-        raise FileNotFoundError(f"TangPoems: {self.raw_dir / name} is missing and has no canonical "
-                                f"download; put the file there by hand")
+        raise FileNotFoundError(f"{name} has no canonical download; put the file there by hand")
 
     def download(self) -> None:
         """Fetch every missing raw file into :attr:`raw_dir`."""
@@ -452,13 +467,7 @@ class TangPoems(torch.utils.data.Dataset):
                 download_url(url, path.parent, path.name, md5=md5)
 
     def process(self) -> list[Poem]:
-        """Read every raw file (downloading missing ones first when allowed), in file order."""
-        missing = [p for p in self.raw_paths if not p.exists()]
-        if missing:
-            if not self.download_missing:
-                raise FileNotFoundError(f"TangPoems: missing {', '.join(map(str, missing))} "
-                                        f"(download=False)")
-            self.download()
+        """Every poem of the raw files, in file order (before filtering and splitting)."""
         poems: list[Poem] = []
         for path in self.raw_paths:
             poems.extend(read_poems(path, self.layout))

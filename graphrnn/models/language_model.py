@@ -15,10 +15,10 @@ linear projection ``H -> D`` comes first.
 
 Training and scoring follow the convention of :mod:`graphrnn.tasks.ngram`: a sequence of ``n``
 tokens is ``n + 1`` predictions (``s_1 .. s_n`` and ``<eos>``) given ``<bos>`` and the prefix, the
-batches come from :func:`~graphrnn.tasks.ngram.lm_batch`, and the perplexity is
-``exp(sum NLL / predicted tokens)``, so the number :func:`perplexity` reports is directly
-comparable with :meth:`NGramLM.perplexity <graphrnn.tasks.ngram.NGramLM.perplexity>` on the same
-sequences and vocabulary.
+batches come from :func:`~graphrnn.datasets.text.lm_batch` (``LMCollate`` in a loader), and the
+perplexity is ``exp(sum NLL / predicted tokens)``, so the number :func:`perplexity` reports is
+directly comparable with :meth:`NGramLM.perplexity <graphrnn.tasks.ngram.NGramLM.perplexity>`
+on the same sequences and vocabulary.
 
 Sampling draws from ``softmax(logits / temperature)`` restricted to the ``top_k`` most likely tokens
 (Fan et al. 2018), with an optional mask of allowed tokens per step; a ``seed`` or a
@@ -36,10 +36,11 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..datasets.text import lm_batch
 from ..nn.rnn import GRU, LSTM, RNN
-from .ngram import lm_batch, perplexity_from_nll, token_nll
+from ..tasks.ngram import perplexity_from_nll, token_nll
 
-__all__ = ["LanguageModel", "LMCollate", "lm_step", "lm_num_tokens", "perplexity",
+__all__ = ["LanguageModel", "lm_step", "lm_num_tokens", "perplexity",
            "sample_next", "generate", "generate_poems", "ideograph_mask"]
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
@@ -142,17 +143,6 @@ class LanguageModel(nn.Module):
 # ------------------------------------------------------------------------------------------------
 # training and scoring
 
-class LMCollate:
-    """``collate_fn`` for a ``DataLoader`` over token lists: ``lm_batch(sequences, vocab)`` ->
-    ``(inputs (B, T), targets (B, T), lengths (B,))`` (picklable, so worker processes can use it)."""
-
-    def __init__(self, vocab):
-        self.vocab = vocab
-
-    def __call__(self, sequences: Sequence[Sequence[str]]):
-        return lm_batch(sequences, self.vocab)
-
-
 def lm_num_tokens(batch) -> int:
     """Number of predicted (non-pad) tokens of an :func:`lm_batch` batch: pass it as the
     Trainer's ``batch_size_fn`` so that epoch averages of :func:`lm_step`'s loss are the mean NLL
@@ -166,7 +156,7 @@ def lm_step(model: nn.Module, batch, pad_index: int = 0) -> Tensor:
     Args:
         model: a :class:`LanguageModel` (or anything mapping ``(B, T)`` ids to ``(B, T, V)`` logits
             as the first element of its output).
-        batch: ``(inputs, targets, lengths)`` from :func:`~graphrnn.tasks.ngram.lm_batch`.
+        batch: ``(inputs, targets, lengths)`` from :func:`~graphrnn.datasets.text.lm_batch`.
 
     Returns:
         ``loss = sum token_nll / n`` over the ``n`` non-pad targets (weight epoch averages by

@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..datasets.text import lm_batch
+
 if TYPE_CHECKING:  # tasks sit above datasets in the layering: the vocabulary is duck-typed
     from ..datasets.text import Vocab
 
@@ -245,31 +247,6 @@ class NGramLM:
 
 # ------------------------------------------------------------------------------------------------
 # the RNN side of the same convention
-
-def lm_batch(sequences: Sequence[Sequence[str]], vocab: "Vocab", batch_first: bool = True
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Inputs and targets for a language model, following the module's scoring convention.
-
-    ``inputs = <bos> s_1 .. s_n`` and ``targets = s_1 .. s_n <eos>``, padded with ``<pad>``.
-    ``vocab`` is a :class:`graphrnn.datasets.text.Vocab` (``encode``, ``bos_index``, ``eos_index``,
-    ``pad_index`` are used).
-
-    Returns:
-        ``(inputs, targets, lengths)``: ``(B, T)`` long tensors (``(T, B)`` if not
-        ``batch_first``) with ``T = max(len) + 1``, and ``lengths = len + 1`` of shape ``(B,)``.
-    """
-    ids = [vocab.encode(s) for s in sequences]
-    lengths = torch.tensor([len(x) + 1 for x in ids], dtype=torch.long)
-    T = int(lengths.max()) if ids else 0
-    inputs = torch.full((len(ids), T), vocab.pad_index, dtype=torch.long)
-    targets = torch.full((len(ids), T), vocab.pad_index, dtype=torch.long)
-    for i, x in enumerate(ids):
-        inputs[i, :len(x) + 1] = torch.tensor([vocab.bos_index] + x, dtype=torch.long)
-        targets[i, :len(x) + 1] = torch.tensor(x + [vocab.eos_index], dtype=torch.long)
-    if not batch_first:
-        inputs, targets = inputs.t().contiguous(), targets.t().contiguous()
-    return inputs, targets, lengths
-
 
 def token_nll(logits: torch.Tensor, targets: torch.Tensor, pad_index: int = 0) -> torch.Tensor:
     """Per-token negative log-likelihood (nats) of ``targets`` under ``logits``; 0 at padding.

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.datasets import poems as P
 from graphrnn.datasets.poems import (Poem, TangPoems, check_form, filter_poems,
                                      has_unwanted_symbols, is_well_formed, read_blank_line, read_chinese_poetry,
@@ -153,7 +154,7 @@ def _write_corpus(folder: Path, n: int = 60):
 
 def test_tang_poems_local_splits(tmp_path):
     _write_corpus(tmp_path / "chinese_poetry_quantangshi")
-    kw = dict(files=["poet.tang.0.json"], download=False)
+    kw = dict(files=["poet.tang.0.json"], download=False, check_md5=False)   # hand-made file
     parts = {s: TangPoems(tmp_path, split=s, **kw) for s in ("train", "valid", "test")}
     everything = TangPoems(tmp_path, split="all", **kw)
     assert len(everything) == 60                       # duplicate and the □ poem dropped
@@ -165,11 +166,20 @@ def test_tang_poems_local_splits(tmp_path):
     assert isinstance(everything[0], Poem)
 
 
-def test_tang_poems_missing_file_without_download(tmp_path):
-    with pytest.raises(FileNotFoundError, match="poet.tang.0.json"):
-        TangPoems(tmp_path, download=False)
-    with pytest.raises(FileNotFoundError, match="no canonical download"):
+def test_tang_poems_missing_file_names_files_folder_and_source(tmp_path):
+    with pytest.raises(DataNotFoundError, match=r"poet.tang.0.json, .*poet.tang.9000.json "
+                                                r".*absent.*chinese-poetry.*datasets/tang_poems.md"):
+        TangPoems(tmp_path / "absent", download=False)
+    assert not (tmp_path / "absent").exists()
+    with pytest.raises(DataNotFoundError, match="poems.txt .*no canonical download"):
         TangPoems(tmp_path, layout="title_content")
+
+
+def test_tang_poems_reads_your_own_file_in_any_layout(tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    ds = TangPoems(tmp_path / "elsewhere", layout="title_content", split="all", files=[str(mine)])
+    assert ds.texts == ["床前明月光，疑是地上霜。举头望明月，低头思故乡。"] and ds[0].title == "静夜思"
 
 
 def test_tang_poems_downloads_missing_files(tmp_path, monkeypatch):
@@ -180,7 +190,7 @@ def test_tang_poems_downloads_missing_files(tmp_path, monkeypatch):
         _write_corpus(Path(folder))
         return Path(folder) / filename
     monkeypatch.setattr(P, "download_url", fake_download)
-    ds = TangPoems(tmp_path, files=["poet.tang.0.json"], split="all")
+    ds = TangPoems(tmp_path, files=["poet.tang.0.json"], split="all", check_md5=False)
     assert len(ds) == 60
     (url, md5), = calls
     assert url.startswith("https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/")

@@ -1,15 +1,17 @@
+"""The recurrent language model: shapes, chain-graph input, the step, perplexity on N-gram tokens,
+sampling and form-constrained poems."""
 import math
 
 import pytest
 import torch
 
 from graphrnn.datasets.poems import check_form
-from graphrnn.datasets.text import Vocab
+from graphrnn.datasets.text import LMCollate, Vocab, lm_batch
 from graphrnn.structures.chain import chains_from_list
-from graphrnn.tasks.language_model import (LanguageModel, LMCollate, generate, generate_poems,
+from graphrnn.models.language_model import (LanguageModel, generate, generate_poems,
                                            ideograph_mask, lm_num_tokens, lm_step, perplexity,
                                            sample_next)
-from graphrnn.tasks.ngram import NGramLM, lm_batch
+from graphrnn.tasks.ngram import NGramLM
 from graphrnn.train import Trainer, evaluate
 
 torch.set_num_threads(1)
