@@ -36,15 +36,21 @@ def descriptor_stats(dataset) -> tuple[Tensor, Tensor]:
     training split only, so validation and test molecules do not leak into the scaling)."""
     if len(dataset) == 0:
         raise ValueError("descriptor_stats: dataset is empty")
-    rows = []
-    for i in range(len(dataset)):
-        d = getattr(dataset[i], "descriptors", None)
-        if d is None:
-            raise ValueError(f"descriptor_stats: item {i} has no 'descriptors'; build the data "
-                             "set with descriptors=True")
-        rows.append(d.view(1, -1))
-    x = torch.cat(rows).double()
+    rows = _field_of_each(dataset, "descriptors", "descriptor_stats",
+                          "build the data set with descriptors=True")
+    x = torch.cat([d.view(1, -1) for d in rows]).double()
     return x.mean(0).float(), x.std(0, unbiased=False).float()
+
+
+def _field_of_each(dataset, name: str, who: str, hint: str) -> list:
+    """``item.<name>`` of every item; a ``ValueError`` naming the first item without it."""
+    out = []
+    for i in range(len(dataset)):
+        value = getattr(dataset[i], name, None)
+        if value is None:
+            raise ValueError(f"{who}: item {i} has no {name!r}; {hint}")
+        out.append(value)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,14 +88,8 @@ def murcko_scaffold(smiles: str, include_chirality: bool = False) -> str:
 def _smiles_of(dataset) -> list[str]:
     if hasattr(dataset, "smiles") and len(dataset.smiles) == len(dataset):
         return list(dataset.smiles)
-    out = []
-    for i in range(len(dataset)):
-        smiles = getattr(dataset[i], "smiles", None)
-        if smiles is None:
-            raise ValueError(f"scaffold_split needs a SMILES per graph; item {i} has no "
-                             "'smiles' attribute")
-        out.append(smiles)
-    return out
+    return _field_of_each(dataset, "smiles", "scaffold_split",
+                          "it needs a SMILES per graph (or dataset.smiles)")
 
 
 def scaffold_split(dataset, fractions: Sequence[float] = (0.8, 0.1, 0.1),
