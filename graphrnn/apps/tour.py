@@ -43,20 +43,20 @@ def tree_row(out: Path, quick: bool) -> Row:
 
     from ..train import Trainer, evaluate, seed_everything
     from ..datasets.expressions import TOKENS, ExpressionTrees
-    from ..tasks.tree_classification import TreeNodeClassifier, tree_node_step
+    from ..models.tree_classifier import TreeClassifier, tree_step
 
     start = time.perf_counter()
     seed_everything(0)
     train = ExpressionTrees(1000 if quick else 10000, 2, 6, seed=1)
     valid = ExpressionTrees(300, 2, 6, seed=2)
     test = ExpressionTrees(1000, 2, 6, seed=3)
-    model = TreeNodeClassifier(len(TOKENS), 96, 10, variant="nary")
-    trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=3e-3), tree_node_step,
+    model = TreeClassifier(len(TOKENS), 10, 96, 96, "nary", dropout=0.0, inputs="features")
+    trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=3e-3), tree_step,
                       max_epochs=1 if quick else 8, monitor="val_root_acc", mode="max",
                       seed=0, out_dir=out / "trees", progress=not quick, restore_best=True,
                       tensorboard=False)
     trainer.fit(DataLoader(train, batch_size=128, shuffle=True), DataLoader(valid, batch_size=300))
-    result = evaluate(model, DataLoader(test, batch_size=500), tree_node_step)
+    result = evaluate(model, DataLoader(test, batch_size=500), tree_step)
     return Row("trees", "expression values (mod 10), 2-6 digits", "N-ary Tree-LSTM (Tai et al.)",
                "test root accuracy", result["root_acc"], 0.0 if quick else 0.95, True,
                time.perf_counter() - start, str(out / "trees" / "curves.png"))
