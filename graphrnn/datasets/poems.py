@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import torch
-
 from ..io import read_json
 from .base import FileDataset
 from .download import download_url

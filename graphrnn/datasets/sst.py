@@ -120,16 +120,20 @@ class SST(FileDataset):
         self.trees, self.lines, self.graphs = self.items
 
     # -- files ----------------------------------------------------------------------------------
+    def _needs_train(self) -> bool:
+        """Whether the default vocabulary must be built from ``root/train.txt``."""
+        return self.vocab is None and self.split != "train"
+
     @property
     def raw_file_names(self) -> tuple[str, ...]:
-        if self.file is not None:
-            return (self.file.name,)
-        needed = [self.split] + (["train"] if self.vocab is None and self.split != "train" else [])
-        return tuple(f"{s}.txt" for s in needed)
+        own = (self.file.name,) if self.file is not None else (f"{self.split}.txt",)
+        return own + (("train.txt",) if self._needs_train() else ())
 
     @property
     def raw_paths(self) -> list[Path]:
-        return [self.file] if self.file is not None else super().raw_paths
+        if self.file is None:
+            return super().raw_paths
+        return [self.file] + ([self.root / "train.txt"] if self._needs_train() else [])
 
     @property
     def md5(self) -> dict[str, str]:
