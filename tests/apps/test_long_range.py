@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 def test_sweep_skips_after_two_failures_and_evaluate_rescores(tmp_path, capsys):
     out = tmp_path / "run"
     results = apps.call("long_range", "train", [
-        "--quick", "--epochs", "1", "--lengths", "2", "3", "4", "--cells", "srn", "gru",
+        "--epochs", "1", "--hidden", "4", "--lengths", "2", "3", "4", "--cells", "srn", "gru",
         "--threshold", "1.0", "--train-size", "40", "--test-size", "20", "--batch-size", "20",
         "--out", str(out)])
     runs = results["runs"]
