@@ -179,7 +179,8 @@ def train(config: Config) -> dict:
     import torch
     from torch.utils.data import DataLoader
 
-    from ..datasets.text import BucketBatches, LMCollate, Vocab
+    from ..datasets.lm_batches import BucketBatches, LMCollate
+    from ..datasets.text import Vocab
     from ..models.language_model import generate_poems, lm_num_tokens, lm_step
     from ..train import CheckpointError, Trainer, load_checkpoint
     from .runtime import Timer, setup, trainer_options

@@ -15,7 +15,7 @@ linear projection ``H -> D`` comes first.
 
 Training and scoring follow the convention of :mod:`graphrnn.tasks.ngram`: a sequence of ``n``
 tokens is ``n + 1`` predictions (``s_1 .. s_n`` and ``<eos>``) given ``<bos>`` and the prefix, the
-batches come from :func:`~graphrnn.datasets.text.lm_batch` (``LMCollate`` in a loader), and the
+batches come from :func:`~graphrnn.datasets.lm_batches.lm_batch` (``LMCollate`` in a loader), and the
 perplexity is ``exp(sum NLL / predicted tokens)``, so the number :func:`perplexity` reports is
 directly comparable with :meth:`NGramLM.perplexity <graphrnn.tasks.ngram.NGramLM.perplexity>`
 on the same sequences and vocabulary.
@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..datasets.text import lm_batch
+from ..datasets.lm_batches import lm_batch
 from ..nn.rnn import GRU, LSTM, RNN
 from ..tasks.ngram import perplexity_from_nll, token_nll
 
@@ -156,7 +156,7 @@ def lm_step(model: nn.Module, batch, pad_index: int = 0) -> Tensor:
     Args:
         model: a :class:`LanguageModel` (or anything mapping ``(B, T)`` ids to ``(B, T, V)`` logits
             as the first element of its output).
-        batch: ``(inputs, targets, lengths)`` from :func:`~graphrnn.datasets.text.lm_batch`.
+        batch: ``(inputs, targets, lengths)`` from :func:`~graphrnn.datasets.lm_batches.lm_batch`.
 
     Returns:
         ``loss = sum token_nll / n`` over the ``n`` non-pad targets (weight epoch averages by

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from ..datasets.text import lm_batch
+from ..datasets.lm_batches import lm_batch
 
 if TYPE_CHECKING:  # tasks sit above datasets in the layering: the vocabulary is duck-typed
     from ..datasets.text import Vocab

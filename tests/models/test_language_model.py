@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from graphrnn.datasets.poems import check_form
-from graphrnn.datasets.text import LMCollate, Vocab, lm_batch
+from graphrnn.datasets.lm_batches import LMCollate, lm_batch
+from graphrnn.datasets.text import Vocab
 from graphrnn.structures.chain import chains_from_list
 from graphrnn.models.language_model import (LanguageModel, generate, generate_poems,
                                            ideograph_mask, lm_num_tokens, lm_step, perplexity,
