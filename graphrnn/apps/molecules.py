@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from .config import EvaluateConfig, TrainConfig, option
 
 DATASETS = ("esol", "freesolv", "lipophilicity", "bbbp", "tpsa")
-APP = "molecules"
-#: The registry names that share this module (and its checkpoints).
+#: The registry names that share this module; each reads the others' checkpoints.
 NAMES = ("molecules", *DATASETS)
 
 
@@ -89,6 +88,17 @@ PRESETS = {
                  epochs=40, batch_size=32, dropout=0.1, clip_grad_norm=None, ensemble=1),
 }
 PRESET_FLAG = "--dataset"
+
+
+@dataclass
+class Evaluate(EvaluateConfig):
+    dataset: str | None = option(None, "the registry name evaluating (set by the preset)",
+                                 choices=DATASETS, hidden=True)
+
+
+def _app(config) -> str:
+    """The application name a run is recorded under: its data set's, or ``molecules``."""
+    return "molecules" if getattr(config, "csv", None) else (config.dataset or "molecules")
 
 
 def _check(config: Config) -> None:
@@ -206,7 +216,7 @@ def train(config: Config) -> dict:
                           evaluate_fn=lambda m, loader: evaluate_molecules(m, loader, device),
                           clip_grad_norm=config.clip_grad_norm, monitor=monitor, mode=mode,
                           restore_best=True,
-                          **trainer_options(APP, config, device, seed=member_seed,
+                          **trainer_options(_app(config), config, device, seed=member_seed,
                                             out_dir=out if config.ensemble == 1
                                             else out / f"member{k}"))
         history += trainer.fit(train_loader, val_loader)
@@ -215,7 +225,7 @@ def train(config: Config) -> dict:
                            "best_" + monitor: trainer.best_score})
     model = members[0] if len(members) == 1 else MoleculeEnsemble(members)
     if len(members) > 1:
-        save_checkpoint(out / "best.pt", model, config=checkpoint_record(APP, config))
+        save_checkpoint(out / "best.pt", model, config=checkpoint_record(_app(config), config))
     score = evaluate_molecules(model, val_loader, device)[monitor[len("val_"):]]
     best = per_member[0]["best_epoch"] if len(members) == 1 else \
         [r["best_epoch"] for r in per_member]
@@ -228,7 +238,7 @@ def train(config: Config) -> dict:
             **_test_report(model, test_set, device), "train_seconds": timer.seconds}
 
 
-def evaluate(config: EvaluateConfig) -> dict:
+def evaluate(config: Evaluate) -> dict:
     """Rebuild the model (or ensemble) of a checkpoint and score it on the test split of the data
     it was trained on (descriptors recomputed, scaling restored from the checkpoint)."""
     from ..models.molecule import MoleculeEnsemble
@@ -236,7 +246,7 @@ def evaluate(config: EvaluateConfig) -> dict:
 
     device = setup(config)
     path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, APP, Config, apps=NAMES)
+    ckpt, trained = load_app_checkpoint(path, _app(config), Config, apps=NAMES)
     if config.root is not None:
         trained.root = config.root
     (_, _, test_set), task, names, name = _splits(trained)
@@ -254,4 +264,4 @@ def evaluate(config: EvaluateConfig) -> dict:
             "seed": trained.seed, **_test_report(model.to(device), test_set, device)}
 
 
-COMMANDS = {"train": (Config, train), "evaluate": (EvaluateConfig, evaluate)}
+COMMANDS = {"train": (Config, train), "evaluate": (Evaluate, evaluate)}

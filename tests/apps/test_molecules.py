@@ -32,6 +32,10 @@ def test_tpsa_trains_writes_its_files_and_evaluate_rebuilds_the_model(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["test_mae"] == results["test_mae"]
     again = apps.call("tpsa", "evaluate", ["--checkpoint", str(tmp_path / "best.pt")])
     assert again["test_mae"] == results["test_mae"]      # same split, model and scaling
+    from graphrnn.train import load_checkpoint
+    assert load_checkpoint(tmp_path / "best.pt")["config"]["app"] == "tpsa"
+    # the molecule applications read each other's checkpoints (one model, one module)
+    assert apps.call("esol", "evaluate", ["--out", str(tmp_path)])["dataset"] == "tpsa"
 
 
 @pytest.mark.parametrize("argv,expected", [
@@ -117,6 +121,7 @@ def test_user_csv_with_two_targets_and_evaluate(user_csv, tmp_path):
     assert results["dataset"] == str(user_csv) and results["task"] == "regression"
     assert results["test_rmse"] > 0
     ckpt = torch.load(out / "best.pt", weights_only=False)
+    assert ckpt["config"]["app"] == "molecules"
     assert ckpt["model"]["target_mean"].shape == (2,)          # one scale per target
     again = apps.call("molecules", "evaluate", ["--out", str(out)])
     assert again["test_rmse"] == pytest.approx(results["test_rmse"])
