@@ -14,4 +14,5 @@ from .chain import Step, run_cell_chain, run_chain
 from .levels import permute_rows, propagate
 from .rounds import RoundGraph, propagate_rounds
 
-__all__ = ["run_chain", "run_cell_chain", "propagate", "propagate_rounds", "permute_rows", "RoundGraph", "Step"]
+__all__ = ["run_chain", "run_cell_chain", "propagate", "propagate_rounds", "permute_rows",
+           "RoundGraph", "Step"]

@@ -55,7 +55,7 @@ class RoundGraph:
 
     @property
     def in_edges(self) -> tuple[Tensor, Tensor, Tensor]:
-        """``(src, dst, slot)``, each (E,), sorted by ``dst`` (then by position in ``edge_index``)."""
+        """``(src, dst, slot)``, each (E,), sorted by ``dst`` (ties in ``edge_index`` order)."""
         if self._in_edges is None:
             perm, slot = in_edge_slots(self.edge_index[1], self.num_nodes)
             self._in_edges = (self.edge_index[0, perm], self.edge_index[1, perm], slot)

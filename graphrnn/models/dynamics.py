@@ -43,7 +43,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from ..nn.graph_network import InteractionNetwork, aggregate, mlp
+from ..nn.aggregate import aggregate
+from ..nn.graph_network_configs import InteractionNetwork
+from ..nn.mlp import mlp
 
 __all__ = ["Standardizer", "ParticleDynamicsModel", "make_dynamics_step", "fit_normalization",
            "rollout", "constant_velocity_rollout", "rollout_errors"]

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.directed_message_passing import DirectedMessagePassing
-from ..nn.graph_network import GNBlock
+from ..nn.graph_network_configs import GNBlock
 from ..nn.message_passing import EdgeNetwork, GatedMessagePassing
 from ..nn.readout import AttentionReadout, Set2Set, readout
 from ..structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM

@@ -1,8 +1,10 @@
 """User-facing modules."""
 from .crf import CRF
 from .directed_message_passing import DirectedMessagePassing, reverse_edges
-from .graph_network import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, GraphIndependent,
-                            GraphNetwork, InteractionNetwork, mlp)
+from .graph_network import GNMemory, GraphNetwork
+from .graph_network_configs import (DeepSets, EncodeProcessDecode, GNBlock, GraphIndependent,
+                                    InteractionNetwork)
+from .mlp import mlp
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
 from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
 from .rnn import GRU, LSTM, RNN, RNNBase

@@ -18,6 +18,10 @@ not flow straight back along the edge it came from (the "totters" of node-centre
 with :math:`\sigma` the ReLU. Computing :math:`M_u` once per round and subtracting the reverse edge
 makes a round cost :math:`O(E)`, not :math:`O(\sum_u \deg(u)^2)`. An edge without a reverse in the
 graph (a one-way edge) subtracts nothing.
+
+The rounds run on :func:`graphrnn.engine.propagate_rounds` with :class:`DirectedMessagePassing`
+as the round cell: its state is the edge states :math:`h_{uv}`, and :math:`h^0_{uv}` (with the
+reverse-edge index) is the input hoisted out of the loop.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from typing import Optional
 
 import torch
 from torch import Tensor, nn
+
+from ..engine.rounds import RoundGraph, propagate_rounds
 
 
 def reverse_edges(edge_index: Tensor, num_nodes: Optional[int] = None) -> Tensor:
@@ -110,14 +116,23 @@ class DirectedMessagePassing(nn.Module):
         # a one-way edge points at row E, a zero row appended to the edge states
         rev = torch.where(reverse < 0, torch.full_like(reverse, num_edges), reverse)
         h0 = self.lin_input(torch.cat([x.index_select(0, senders), edge_attr], dim=1))  # [E, H]
-        h = torch.relu(h0)
-        zero = h.new_zeros(1, self.hidden_channels)
-        for _ in range(self.num_steps):
-            into = h.new_zeros(n, self.hidden_channels).index_add_(0, receivers, h)     # M [N, H]
-            m = into.index_select(0, senders) - torch.cat([h, zero]).index_select(0, rev)
-            h = self.dropout(torch.relu(h0 + self.lin_message(m)))
+        (h,) = propagate_rounds(self, (h0, rev), RoundGraph(edge_index, n), self.num_steps,
+                                state=(torch.relu(h0),), projected=True)
         incoming = h.new_zeros(n, self.hidden_channels).index_add_(0, receivers, h)     # [N, H]
         return self.dropout(torch.relu(self.lin_output(torch.cat([x, incoming], dim=1))))
+
+    def round(self, xw: tuple[Tensor, Tensor], state: tuple[Tensor], graph: RoundGraph,
+              t: int) -> tuple[Tensor]:
+        r"""One round of :func:`graphrnn.engine.propagate_rounds` on the edge states:
+        :math:`h^{t+1}_{uv} = \sigma(h^0_{uv} + W_m (M^t_u - h^t_{vu}))`. ``xw`` is
+        ``(h0 [E, H], reverse edge or E [E])``."""
+        h0, rev = xw
+        (h,) = state
+        senders, receivers = graph.edge_index
+        into = h.new_zeros(graph.num_nodes, self.hidden_channels).index_add_(0, receivers, h)
+        m = into.index_select(0, senders) - torch.cat([h, h.new_zeros(1, h.size(1))]).index_select(
+            0, rev)                                                                     # [E, H]
+        return (self.dropout(torch.relu(h0 + self.lin_message(m))),)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.hidden_channels}, edge_dim={self.edge_dim}, "

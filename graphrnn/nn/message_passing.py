@@ -14,6 +14,13 @@ the hidden width as in both papers. The message function :math:`f` is one of
   from the edge features to an :math:`H \times H` matrix (`arXiv:1704.01212
   <https://arxiv.org/abs/1704.01212>`_; NNConv-style);
 * any module ``f(h_receiver [E, H], h_sender [E, H], edge_attr [E, F_e] or None) -> [E, H]``.
+
+The rounds run on :func:`graphrnn.engine.propagate_rounds` with :class:`GatedMessagePassing` as the
+round cell; what does not change between rounds is hoisted out of the loop: a message module may
+offer ``message_kernel(edge_index, edge_attr)``, a function ``h [N, H] -> messages [E, H]`` with
+the edge-dependent work done once (the edge network's matrices); the built-in messages do.
+The node update is a graphrnn :class:`~graphrnn.cells.GRUCell` or
+:class:`~graphrnn.cells.LSTMCell` (``torch.nn``'s parameter names and numbers).
 """
 from __future__ import annotations
 
@@ -24,7 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphrnn.nn.graph_network import AGGREGATIONS, aggregate
+from ..engine.rounds import RoundGraph, propagate_rounds
+from ..cells import GRUCell, LSTMCell
+from .aggregate import AGGREGATIONS, aggregate
 
 
 class LinearMessage(nn.Module):
@@ -75,6 +84,10 @@ class LinearMessage(nn.Module):
         if self.bias is not None:
             out = out + self.bias.index_select(0, types)
         return out
+
+    def message_kernel(self, edge_index: Tensor, edge_attr: Optional[Tensor]):
+        """``h -> messages`` along ``edge_index`` (:meth:`messages`), for the rounds."""
+        return lambda h: self.messages(h, edge_index, edge_attr)
 
     def _types(self, edge_attr: Optional[Tensor], num_edges: int) -> Tensor:
         if edge_attr is None:
@@ -137,6 +150,12 @@ class EdgeNetwork(nn.Module):
         out = torch.bmm(matrices, hs).squeeze(-1)                      # [E, H]
         return out if self.bias is None else out + self.bias
 
+    def message_kernel(self, edge_index: Tensor, edge_attr: Optional[Tensor]):
+        """``h -> messages`` along ``edge_index``, with the matrices computed once here and
+        reused every round (:meth:`matrices`, :meth:`messages`)."""
+        matrices = self.matrices(edge_attr)
+        return lambda h: self.messages(matrices, h, edge_index)
+
     def forward(self, h_receiver: Tensor, h_sender: Tensor, edge_attr: Tensor) -> Tensor:
         """The message for each edge given its end states ``[E, H]`` (``h_receiver`` unused)."""
         out = torch.bmm(self.matrices(edge_attr), h_sender.unsqueeze(-1)).squeeze(-1)
@@ -162,8 +181,8 @@ class GatedMessagePassing(nn.Module):
             (default ``"linear"``).
         edge_dim: edge feature width, for ``message="edge_network"`` (default ``None``).
         num_edge_types: edge types for ``message="linear"`` (default 1).
-        cell: ``"gru"`` (``nn.GRUCell``) or ``"lstm"`` (``nn.LSTMCell``, memory starts at zero)
-            (default ``"gru"``).
+        cell: ``"gru"`` (:class:`~graphrnn.cells.GRUCell`) or ``"lstm"``
+            (:class:`~graphrnn.cells.LSTMCell`, memory starts at zero) (default ``"gru"``).
         aggr: ``"sum"``, ``"mean"`` or ``"max"`` over incoming messages (default ``"sum"``).
         share_weights: one message function for all rounds, as in both papers (default ``True``);
             ``False`` gives each round its own (built-in messages only).
@@ -207,9 +226,9 @@ class GatedMessagePassing(nn.Module):
             raise ValueError(f"message={message!r} is not supported; expected 'linear', "
                              "'edge_network' or an nn.Module")
         if cell == "gru":
-            self.cell = nn.GRUCell(hidden_channels, hidden_channels)
+            self.cell = GRUCell(hidden_channels, hidden_channels)
         elif cell == "lstm":
-            self.cell = nn.LSTMCell(hidden_channels, hidden_channels)
+            self.cell = LSTMCell(hidden_channels, hidden_channels)
         else:
             raise ValueError(f"cell={cell!r} is not supported; expected 'gru' or 'lstm'")
         self.cell_type = cell
@@ -219,28 +238,29 @@ class GatedMessagePassing(nn.Module):
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
             raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}")
-        n = x.size(0)
         h = F.pad(x, (0, self.hidden_channels - self.in_channels))     # [N, H], Li et al. padding
-        c = torch.zeros_like(h) if self.cell_type == "lstm" else None
-        # Edge-network matrices depend only on the edges: compute them once, not every round.
-        matrices = [m.matrices(edge_attr) if isinstance(m, EdgeNetwork) else None
-                    for m in self.message]
-        receivers = edge_index[1]
-        for t in range(self.num_steps):
-            k = 0 if self.share_weights else t
-            f = self.message[k]
-            if isinstance(f, LinearMessage):
-                msg = f.messages(h, edge_index, edge_attr)
-            elif isinstance(f, EdgeNetwork):
-                msg = f.messages(matrices[k], h, edge_index)
-            else:
-                msg = f(h.index_select(0, receivers), h.index_select(0, edge_index[0]), edge_attr)
-            m = aggregate(msg, receivers, n, self.aggr)                # [N, H]
-            if c is None:
-                h = self.cell(m, h)
-            else:
-                h, c = self.cell(m, (h, c))
-        return h
+        state = (h,) if len(self.cell.state_sizes) == 1 else (h, torch.zeros_like(h))
+        # What every round reads, once per forward: each message function as h -> [E, H].
+        kernels = [self._message_kernel(f, edge_index, edge_attr) for f in self.message]
+        graph = RoundGraph(edge_index, x.size(0), edge_attr)
+        return propagate_rounds(self, kernels, graph, self.num_steps, state=state,
+                                projected=True)[0]
+
+    @staticmethod
+    def _message_kernel(f: nn.Module, edge_index: Tensor, edge_attr: Optional[Tensor]):
+        offer = getattr(f, "message_kernel", None)
+        if offer is not None:
+            return offer(edge_index, edge_attr)
+        senders, receivers = edge_index
+        return lambda h: f(h.index_select(0, receivers), h.index_select(0, senders), edge_attr)
+
+    def round(self, kernels, state: tuple[Tensor, ...], graph: RoundGraph,
+              t: int) -> tuple[Tensor, ...]:
+        r"""One round of :func:`graphrnn.engine.propagate_rounds`:
+        :math:`m^{t+1} = \mathrm{AGG}\, f_t(h^t)`, then the cell's step from ``(h, [c])``."""
+        msg = kernels[0 if self.share_weights else t](state[0])        # [E, H]
+        m = aggregate(msg, graph.edge_index[1], graph.num_nodes, self.aggr)  # [N, H]
+        return self.cell.step(self.cell.project(m), state)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.hidden_channels}, num_steps={self.num_steps}"

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import softmax
 
-from graphrnn.nn.graph_network import AGGREGATIONS, aggregate
+from .aggregate import AGGREGATIONS, aggregate
 
 
 def _prepare(x: Tensor, batch: Optional[Tensor], num_graphs: Optional[int]):

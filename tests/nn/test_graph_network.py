@@ -5,9 +5,9 @@ from torch import nn
 from torch_geometric.nn import MetaLayer
 from torch_geometric.utils import scatter
 
-from graphrnn.nn.graph_network import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory,
-                                       GraphIndependent, GraphNetwork, InteractionNetwork,
-                                       aggregate, mlp)
+from graphrnn.nn import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, GraphIndependent,
+                         GraphNetwork, InteractionNetwork, mlp)
+from graphrnn.nn.aggregate import aggregate
 
 torch.set_num_threads(1)
 
