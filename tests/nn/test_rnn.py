@@ -157,7 +157,7 @@ def test_bad_inputs_say_what_was_expected():
     with pytest.raises(ValueError, match="node 2 has 2 predecessors"):
         from torch_geometric.data import Data
         lstm(Data(x=torch.randn(3, 4), edge_index=torch.tensor([[0, 1], [2, 2]])))
-    with pytest.raises(TypeError, match="integer node indices"):
+    with pytest.raises(TypeError, match="torch.long node indices"):
         from torch_geometric.data import Data
         lstm(Data(x=torch.randn(3, 4), edge_index=torch.tensor([[0.0, 1.0], [1.0, 2.0]])))
     with pytest.raises(ValueError, match="engine must be one of"):
