@@ -1,4 +1,4 @@
-from graphrnn.tour import run
+from graphrnn.apps.tour import run
 
 
 def test_quick_tour_prints_a_row_per_family_and_writes_plots(tmp_path, capsys):
