@@ -151,8 +151,11 @@ def build_parser(cls: type, prog: str, description: str | None = None,
         default = defaults[f.name] if f.name in defaults else (
             f.default if f.default is not dataclasses.MISSING else f.default_factory())
         meta = f.metadata
-        help_text = argparse.SUPPRESS if meta.get("hidden") else (
-            f"{meta.get('help', '')} (default: {default})".strip())
+        help_text = meta.get("help", "")
+        if "default:" not in help_text:  # a help text may say its default in its own words
+            help_text = f"{help_text} (default: {default})".strip()
+        if meta.get("hidden"):
+            help_text = argparse.SUPPRESS
         flag = _flag(f)
         if kind is bool and not many:
             parser.add_argument(flag, dest=f.name, default=default, help=help_text,
