@@ -1,7 +1,7 @@
 """Tang poems: a character-level recurrent language model, an N-gram baseline, and generation of
 regulated verse from a begin word.
 
-The corpus is the chinese-poetry project's Tang poems (graphrnn.datasets.poems.TangPoems, split
+The corpus is the chinese-poetry project's Tang poems (graphrnn.datasets.TangPoems, split
 90/5/5 by a hash of each poem), converted to simplified characters when a converter (opencc,
 hanziconv or zhconv) is installed (--simplified auto). One vocabulary, built on the training
 split, serves the RNN and the Kneser-Ney N-gram models of orders 2-5; both are scored on exactly
@@ -85,7 +85,7 @@ def _simplified(choice: str) -> bool:
 def load_splits(config) -> dict[str, list[list[str]]]:
     """Character lists of the train / valid / test poems (``--limit``: the first poems of each
     split only)."""
-    from ..datasets.poems import TangPoems, split_of
+    from ..datasets.tang_poems import TangPoems, split_of
     from ..io import shared_data
 
     root = config.root or str(shared_data("tang_poems"))

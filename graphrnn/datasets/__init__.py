@@ -7,9 +7,9 @@ from .download import ChecksumError, download_url
 from .molecule_splits import random_split, scaffold_split
 from .molecules import BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV, MoleculeDataset
 from .nbody import NBody
-from .poems import (FormCheck, Poem, TangPoems, check_form, filter_poems, is_well_formed,
-                    read_blank_line, read_chinese_poetry, read_poems, read_title_content,
-                    split_of, to_simplified)
+from .poems import (FormCheck, Poem, check_form, filter_poems, is_well_formed, read_blank_line,
+                    read_chinese_poetry, read_poems, read_title_content, to_simplified)
+from .tang_poems import TangPoems, split_of
 from .ptb import (TreeFormatError, add_levels, iter_tree_strings, normalize_tree, parse_tree,
                   read_trees, trees_to_graphs)
 from .simulators import ChargedSystem, GravitySystem, SpringSystem, StringSystem
