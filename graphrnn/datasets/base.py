@@ -77,7 +77,8 @@ class FileDataset(torch.utils.data.Dataset):
     def not_found(self, missing: Sequence[Path], why: str = "") -> DataNotFoundError:
         """The error for missing raw files: which, where, and how to get them."""
         name = type(self).__name__
-        where = f"{self.root} does not exist" if not self.root.exists() else f"not in {self.root}"
+        folder = Path(missing[0]).parent if missing else self.raw_dir
+        where = f"{folder} does not exist" if not folder.exists() else f"not in {folder}"
         lines = [f"{name}: {', '.join(p.name for p in missing)} {where}"
                  + (f"; {why}" if why else "")]
         if self.source:
