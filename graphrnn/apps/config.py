@@ -136,6 +136,19 @@ def _parse_value(kind: type, name: str):
     return parse
 
 
+class _ListOnce(argparse.Action):
+    """A list option given once (``--target-col a b``): a second ``--target-col`` is an error
+    rather than silently replacing the first."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = getattr(namespace, "_lists_given", set())
+        if self.dest in seen:
+            parser.error(f"{option_string} was given twice; list every value after one "
+                         f"{option_string}")
+        namespace._lists_given = seen | {self.dest}
+        setattr(namespace, self.dest, values)
+
+
 def build_parser(cls: type, prog: str, description: str | None = None,
                  defaults: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
     """An ``argparse`` parser with one option per field of the dataclass ``cls``; ``defaults``
@@ -168,6 +181,7 @@ def build_parser(cls: type, prog: str, description: str | None = None,
             kwargs.pop("metavar")
         if many:
             kwargs["nargs"] = "*" if optional else "+"
+            kwargs["action"] = _ListOnce
         parser.add_argument(flag, **kwargs)
     return parser
 
@@ -241,8 +255,9 @@ def parse_config(cls: type, argv: Sequence[str] | None, prog: str, description: 
     :func:`check_config`). Bad values exit with status 2 and one line naming the flag, as argparse
     does."""
     parser = build_parser(cls, prog, description, defaults)
-    args = parser.parse_args(argv)
-    config = cls(**vars(args))
+    args = vars(parser.parse_args(argv))
+    args.pop("_lists_given", None)
+    config = cls(**args)
     if check:
         try:
             check_config(config)

@@ -95,3 +95,10 @@ def test_config_round_trips_through_a_checkpoint_record():
     assert config_from_dict(Toy, dataclasses.asdict(config)) == config
     with pytest.raises(ConfigError, match="settings colour are not settings of"):
         config_from_dict(Toy, {"colour": "red"}, "checkpoint x.pt")
+
+
+def test_a_list_option_given_twice_is_an_error_not_a_silent_replacement(capsys):
+    assert parse(["--widths", "2", "3"]).widths == [2, 3]
+    with pytest.raises(SystemExit):
+        parse(["--widths", "2", "--widths", "3"])
+    assert "--widths was given twice; list every value after one --widths" in capsys.readouterr().err
