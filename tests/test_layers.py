@@ -3,7 +3,7 @@
 Layers, first to last; a module may import modules of its own layer or of earlier ones only
 (``graphrnn/__init__.py`` holds the version and imports nothing):
 
-    io, structures, schedule, cells, engine, nn, datasets, tasks, models, train, plots, bench,
+    lazy, io, structures, schedule, cells, engine, nn, datasets, tasks, models, train, plots, bench,
     apps, cli
 
 Every ``import`` counts, those inside functions too: a lazy import is still a dependency.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import graphrnn
 
-LAYERS = ["io", "structures", "schedule", "cells", "engine", "nn", "datasets", "tasks", "models",
+LAYERS = ["lazy", "io", "structures", "schedule", "cells", "engine", "nn", "datasets", "tasks", "models",
           "train", "plots", "bench", "apps", "cli"]
 ENTRY_POINTS = {"__main__": "cli"}
 PACKAGE = Path(graphrnn.__file__).parent
