@@ -7,12 +7,14 @@ import sys
 
 import pytest
 
+import graphrnn.datasets
 import graphrnn.models
 import graphrnn.plots
 import graphrnn.tasks
 
 
-@pytest.mark.parametrize("package", [graphrnn.models, graphrnn.tasks, graphrnn.plots])
+@pytest.mark.parametrize("package", [graphrnn.models, graphrnn.tasks, graphrnn.plots,
+                                     graphrnn.datasets])
 def test_every_export_resolves(package):
     assert package.__all__ and dir(package) == sorted(package.__all__)
     for name in package.__all__:

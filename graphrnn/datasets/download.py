@@ -14,6 +14,9 @@ from pathlib import Path
 from ..io import atomic_write
 
 
+__all__ = ["ChecksumError", "file_hash", "check_file", "download_url"]
+
+
 class ChecksumError(RuntimeError):
     """A file's checksum differs from the one expected."""
 

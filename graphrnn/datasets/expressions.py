@@ -23,6 +23,9 @@ _APPLY = {"+": lambda a, b: (a + b) % 10, "-": lambda a, b: (a - b) % 10,
           "*": lambda a, b: (a * b) % 10}
 
 
+__all__ = ["TOKENS", "random_expression", "expression_graph", "ExpressionTrees"]
+
+
 def random_expression(rng: random.Random, num_leaves: int) -> Tree:
     """A random binary expression with ``num_leaves`` digits; labels are subtree values mod 10."""
     if num_leaves == 1:

@@ -27,6 +27,10 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 
+__all__ = ["Trajectories", "ParticleSystem", "SpringSystem", "ChargedSystem", "GravitySystem",
+           "StringSystem"]
+
+
 class Trajectories(NamedTuple):
     """Simulated systems. ``pos``, ``vel``: ``[S, T, n, d]``; ``interaction``: ``[S, n, n]``, the
     pairwise coupling (spring present 0/1, charge product, ``G m_i m_j`` or string spring 0/1; zero
