@@ -21,7 +21,7 @@ def test_every_registered_application_offers_train_with_a_config():
     for name in apps.APPS:
         commands = apps.commands(name)
         assert "train" in commands, name
-        for action, (cls, fn) in commands.items():
+        for action, (_, fn) in commands.items():
             assert action in ("train", "evaluate", "generate") and callable(fn)
             apps.parse(name, action, [])  # defaults (and presets) pass their own checks
 

@@ -4,12 +4,9 @@ from .distributed import cleanup, get_rank, get_world_size, init_distributed, is
 from .history import plot_history, read_csv, write_csv
 from .loop import Trainer
 from .metrics import MetricAverager, batch_size_of, evaluate
-from .options import (apply_threads, example_parser, load_for_evaluation, resolve_device,
-                      write_results)
 from .rng import seed_everything
 
 __all__ = ["Trainer", "evaluate", "MetricAverager", "batch_size_of", "save_checkpoint",
            "load_checkpoint", "CheckpointError", "init_distributed", "cleanup", "get_rank",
            "get_world_size", "is_main_process", "plot_history", "read_csv", "write_csv",
-           "seed_everything", "example_parser", "resolve_device", "apply_threads", "write_results",
-           "load_for_evaluation"]
+           "seed_everything"]
