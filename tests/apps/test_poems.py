@@ -25,9 +25,9 @@ def own_poems(tmp_path):
     return path
 
 
-def _train(out, *extra):
+def _train(out, *extra, orders=("2",)):
     return call("poems", "train", ["--epochs", "1", "--hidden", "16", "--embedding-dim", "16",
-                                   "--orders", "2", "--out", str(out), *extra])
+                                   "--orders", *orders, "--out", str(out), *extra])
 
 
 def test_own_poems_train_evaluate_and_generate_well_formed_verse(own_poems, tmp_path):
@@ -57,7 +57,7 @@ def test_own_poems_train_evaluate_and_generate_well_formed_verse(own_poems, tmp_
 
 
 def test_begin_outside_the_vocabulary_is_named(own_poems, tmp_path):
-    _train(tmp_path, "--poems", str(own_poems), "--min-freq", "1", "--orders")
+    _train(tmp_path, "--poems", str(own_poems), "--min-freq", "1", orders=())
     with pytest.raises(ValueError, match=r"--begin 龍: \['龍'\] not in the model's vocabulary"):
         call("poems", "generate", ["--out", str(tmp_path), "--begin", "龍"])
 
