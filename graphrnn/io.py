@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # mkstemp creates files readable by their owner only; give written files the usual umask mode.
 _UMASK = os.umask(0)

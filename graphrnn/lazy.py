@@ -8,7 +8,7 @@ import rdkit, PyG's loaders and matplotlib too. :func:`lazy_exports` gives a pac
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 
 def lazy_exports(package: str, exports: Mapping[str, str]

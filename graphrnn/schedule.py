@@ -225,7 +225,7 @@ class Schedule:
     def num_levels(self) -> int:
         return len(self.level_sizes)
 
-    def to(self, device) -> "Schedule":
+    def to(self, device) -> Schedule:
         fields = {k: (v.to(device) if isinstance(v, Tensor) else v) for k, v in self.__dict__.items()}
         return Schedule(**fields)
 

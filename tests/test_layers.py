@@ -3,10 +3,15 @@
 Layers, first to last; a module may import modules of its own layer or of earlier ones only
 (``graphrnn/__init__.py`` holds the version and imports nothing):
 
-    lazy, io, structures, schedule, cells, engine, nn, datasets, tasks, models, train, plots, bench,
+    lazy, io, structures, schedule, kernels, cells, engine, nn, datasets, tasks, models, train, plots, bench,
     apps, cli
 
-Every ``import`` counts, those inside functions too: a lazy import is still a dependency.
+Every ``import`` counts, those inside functions too: a lazy import is still a dependency. Imports
+under ``if TYPE_CHECKING:`` are left out: they name types for annotations and never run.
+
+The fused kernels sit below the cells, not under the engine: a cell offers its kernel
+(``level_kernel()``, ``chain_kernel()``) and so must be able to import it, while the kernels take
+tensors and weights only.
 """
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ from pathlib import Path
 
 import graphrnn
 
-LAYERS = ["lazy", "io", "structures", "schedule", "cells", "engine", "nn", "datasets", "tasks", "models",
-          "train", "plots", "bench", "apps", "cli"]
+LAYERS = ["lazy", "io", "structures", "schedule", "kernels", "cells", "engine", "nn", "datasets",
+          "tasks", "models", "train", "plots", "bench", "apps", "cli"]
 ENTRY_POINTS = {"__main__": "cli"}
 PACKAGE = Path(graphrnn.__file__).parent
 
@@ -37,7 +42,12 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     submodule`` counted as the submodule)."""
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                 and "TYPE_CHECKING" in ast.unparse(block.test) for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "graphrnn")
         elif isinstance(node, ast.ImportFrom):

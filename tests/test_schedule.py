@@ -3,8 +3,14 @@ import torch
 from torch.nn.utils.rnn import pack_sequence
 from torch_geometric.data import Batch, Data
 
-from graphrnn.schedule import (AddLevels, CycleError, chain_layout, schedule_of,
-                               topological_levels, topological_schedule)
+from graphrnn.schedule import (
+    AddLevels,
+    CycleError,
+    chain_layout,
+    schedule_of,
+    topological_levels,
+    topological_schedule,
+)
 
 
 def path(n, offset=0):

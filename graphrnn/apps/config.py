@@ -25,9 +25,10 @@ import os
 import re
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 __all__ = ["option", "TrainConfig", "EvaluateConfig", "GenerateConfig", "parse_config",
            "build_parser", "config_from_dict", "ConfigError"]

@@ -41,9 +41,9 @@ def tree_row(out: Path, quick: bool) -> Row:
     import torch
     from torch_geometric.loader import DataLoader
 
-    from ..train import Trainer, evaluate, seed_everything
     from ..datasets.expressions import TOKENS, ExpressionTrees
     from ..models.tree_classifier import TreeClassifier, tree_step
+    from ..train import Trainer, evaluate, seed_everything
 
     start = time.perf_counter()
     seed_everything(0)

@@ -11,7 +11,7 @@ Run it with ``python -m graphrnn.bench.graph --repeats 20`` (or ``graphrnn bench
 from __future__ import annotations
 
 import argparse
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -90,7 +90,7 @@ def _step(model, inputs) -> None:
     (x.sum() + e.sum() + u.sum()).backward()
 
 
-def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
+def run(argv: Sequence[str] | None = None) -> list[dict]:
     """Parse ``argv``, run the benchmark, print a table and return its rows."""
     parser = argparse.ArgumentParser(prog="graphrnn bench graph", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per model (the fastest is reported)")

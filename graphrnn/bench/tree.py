@@ -5,7 +5,7 @@ recursion one tree at a time.
   (inside the timing), the input projection hoisted out of the loop and applied once to each
   distinct word of the batch (``TreeLSTM(..., input_index=token)`` over the word-vector table),
   then one level loop (leaves first) for the whole batch: for the N-ary cell the fast lane of
-  :mod:`graphrnn.engine.kernels.tree_lstm`, for the child-sum cell
+  :mod:`graphrnn.kernels.tree_lstm`, for the child-sum cell
   :func:`graphrnn.engine.propagate`.
 * **recursion**: the faithful reference: Python recursion over each ``nltk.Tree``, calling the
   *same* cell once per node (a leaf: ``cell.leaf(cell.project(x_word))``; an internal node:
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -38,8 +38,8 @@ from torch_geometric.data import Batch
 
 from graphrnn.datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
 from graphrnn.datasets.text import Vocab
-from graphrnn.nn.tree import TreeLSTM
 from graphrnn.io import shared_data
+from graphrnn.nn.tree import TreeLSTM
 
 from .common import peak_memory, time_interleaved
 
@@ -127,7 +127,7 @@ def _post_order(data) -> Tensor:
     return torch.tensor(order)
 
 
-def run(argv: Optional[Sequence[str]] = None) -> list[dict]:
+def run(argv: Sequence[str] | None = None) -> list[dict]:
     """Parse ``argv``, run the benchmark, print a table and return its rows."""
     parser = argparse.ArgumentParser(prog="graphrnn bench tree",
                                      description=__doc__.split("\n")[0])

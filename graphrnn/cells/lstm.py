@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..kernels.lstm_chain import run_lstm_chain
 from .base import ChainKernel, RecurrentCell, State
 
 
@@ -38,12 +39,11 @@ def lstm_project(w, x: Tensor) -> Tensor:
 
 
 def lstm_chain_kernel(w) -> ChainKernel | None:
-    """The LSTM family's fused chain kernel (:mod:`graphrnn.engine.kernels.lstm_chain`) for the
+    """The LSTM family's fused chain kernel (:mod:`graphrnn.kernels.lstm_chain`) for the
     weights ``w`` (an :class:`LSTMCell` or ``RNNBase.cell_weights(...)``), or ``None`` with
     ``proj_size``, which it does not handle."""
     if w.weight_hr is not None:
         return None
-    from ..engine.kernels.lstm_chain import run_lstm_chain   # the engine imports the cells
 
     def kernel(x: Tensor, batch_sizes, state: State, reverse: bool = False):
         return run_lstm_chain(w, x, batch_sizes, state, reverse=reverse)

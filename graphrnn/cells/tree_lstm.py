@@ -2,7 +2,7 @@
 N-ary (at most N ordered children, one weight matrix per position).
 
 Both see their children one by one through the layouts of :mod:`graphrnn.cells.tree`. The N-ary
-cell offers the engine a fused level kernel (:mod:`graphrnn.engine.kernels.tree_lstm`).
+cell offers the engine a fused level kernel (:mod:`graphrnn.kernels.tree_lstm`).
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..kernels.tree_lstm import leaf_gate_rows, nary_tree_lstm_levels
 from .base import LevelKernel, State
 from .tree import TreeCell, _bias_sum, _uniform_degree
 
@@ -162,13 +163,12 @@ class NaryTreeLSTMCell(TreeCell):
         return o * torch.tanh(c), c
 
     def level_kernel(self) -> LevelKernel | None:
-        """The fused level loop of :mod:`graphrnn.engine.kernels.tree_lstm`: sources (leaves)
+        """The fused level loop of :mod:`graphrnn.kernels.tree_lstm`: sources (leaves)
         read only the gates ``i, o, g`` of their projection. Offered only to a cell whose class
         keeps this class's arithmetic (a subclass overriding any of ``project``, ``leaf``,
         ``step``, ``combine`` runs the generic loop over its own methods)."""
         if not self._keeps(NaryTreeLSTMCell, "project", "leaf", "step", "combine"):
             return None
-        from ..engine.kernels.tree_lstm import leaf_gate_rows, nary_tree_lstm_levels  # above us
         rows = leaf_gate_rows(self.hidden_size, self.weight_ih.device)
 
         def project_sources(x: Tensor) -> Tensor:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import functools
 import random
-from typing import Iterator, NamedTuple, Sequence
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -165,7 +166,7 @@ class Learn2Carry(torch.utils.data.Dataset):
         self.batch = make_addition(pairs, width)
 
     @classmethod
-    def test_sets(cls, **kwargs) -> dict[str, "Learn2Carry"]:
+    def test_sets(cls, **kwargs) -> dict[str, Learn2Carry]:
         """``{"in_range_test": test split, "20_digits": long split, ...}`` for the settings
         ``kwargs`` (any argument but ``split``, ``size``, ``digits``)."""
         out = {"in_range_test": cls("test", **kwargs)}

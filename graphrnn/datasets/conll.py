@@ -18,8 +18,9 @@ from __future__ import annotations
 import gzip
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -357,7 +358,7 @@ class TaggingEncoder:
                 "max_word_len": self.max_word_len}
 
     @classmethod
-    def from_state_dict(cls, state: dict, normalize=normalize_word) -> "TaggingEncoder":
+    def from_state_dict(cls, state: dict, normalize=normalize_word) -> TaggingEncoder:
         enc = cls.__new__(cls)
         enc.normalize, enc.max_word_len = normalize, state["max_word_len"]
         specials = ("<pad>", "<unk>")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ..io import atomic_write
 
-
 __all__ = ["ChecksumError", "file_hash", "check_file", "download_url"]
 
 

@@ -37,8 +37,9 @@ import csv
 import math
 import os
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 from torch.utils.data import Dataset

@@ -29,8 +29,8 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -38,8 +38,14 @@ from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
 from ..io import atomic_write_bytes
-from .simulators import (ChargedSystem, GravitySystem, ParticleSystem, SpringSystem, StringSystem,
-                         Trajectories)
+from .simulators import (
+    ChargedSystem,
+    GravitySystem,
+    ParticleSystem,
+    SpringSystem,
+    StringSystem,
+    Trajectories,
+)
 
 __all__ = ["NBody", "Transitions", "SYSTEMS", "fully_connected_edge_index"]
 

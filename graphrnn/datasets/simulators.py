@@ -22,10 +22,9 @@ and norm ``vel_norm`` per particle. With walls, a particle passing ``+-box_size`
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
-
 
 __all__ = ["Trajectories", "ParticleSystem", "SpringSystem", "ChargedSystem", "GravitySystem",
            "StringSystem"]
@@ -55,7 +54,7 @@ class ParticleSystem:
     node_attr)``; masses are 1 unless ``_masses`` is overridden."""
 
     def __init__(self, num_particles: int = 5, dim: int = 2, dt: float = 0.001,
-                 sample_every: int = 100, box_size: Optional[float] = None,
+                 sample_every: int = 100, box_size: float | None = None,
                  loc_std: float = 0.5, vel_norm: float = 0.5):
         if num_particles < 2:
             raise ValueError(f"num_particles must be at least 2, got {num_particles}")
@@ -164,7 +163,7 @@ class SpringSystem(ParticleSystem):
     """
 
     def __init__(self, num_particles: int = 5, spring_prob: float = 0.5,
-                 spring_constant: float = 0.1, box_size: Optional[float] = 5.0, **kwargs):
+                 spring_constant: float = 0.1, box_size: float | None = 5.0, **kwargs):
         super().__init__(num_particles, box_size=box_size, **kwargs)
         self.spring_prob, self.spring_constant = spring_prob, spring_constant
 
@@ -201,8 +200,8 @@ class ChargedSystem(ParticleSystem):
 
     def __init__(self, num_particles: int = 5, charge_prob: float = 0.5,
                  charge_constant: float = 1.0, softening: float = 0.0,
-                 max_force: Optional[float] | str = "kipf",
-                 box_size: Optional[float] = 5.0, **kwargs):
+                 max_force: float | None | str = "kipf",
+                 box_size: float | None = 5.0, **kwargs):
         super().__init__(num_particles, box_size=box_size, **kwargs)
         self.charge_prob, self.charge_constant = charge_prob, charge_constant
         self.softening = softening
@@ -253,7 +252,7 @@ class GravitySystem(ParticleSystem):
 
     def __init__(self, num_particles: int = 5, gravity_constant: float = 1.0,
                  softening: float = 0.1, mass_range: tuple[float, float] = (0.5, 1.5),
-                 box_size: Optional[float] = None, loc_std: float = 1.0, **kwargs):
+                 box_size: float | None = None, loc_std: float = 1.0, **kwargs):
         super().__init__(num_particles, box_size=box_size, loc_std=loc_std, **kwargs)
         self.gravity_constant, self.softening, self.mass_range = (gravity_constant, softening,
                                                                   tuple(mass_range))

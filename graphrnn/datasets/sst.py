@@ -16,8 +16,8 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch_geometric.data import Data
@@ -191,7 +191,7 @@ class SST(FileDataset):
             data.root_index = torch.zeros(1, dtype=torch.long)
         return trees, lines, graphs
 
-    def subset(self, indices) -> "SST":
+    def subset(self, indices) -> SST:
         """Keep only the sentences ``indices`` (in place; returns ``self``)."""
         indices = list(indices)
         self.trees = [self.trees[i] for i in indices]

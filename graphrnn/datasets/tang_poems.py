@@ -9,13 +9,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .base import FileDataset
 from .download import download_url
-from .poems import (_CONVERTER_HELP, LAYOUTS, UNWANTED_SYMBOLS, Poem, filter_poems, read_poems,
-                    simplified_converter)
+from .poems import (
+    _CONVERTER_HELP,
+    LAYOUTS,
+    UNWANTED_SYMBOLS,
+    Poem,
+    filter_poems,
+    read_poems,
+    simplified_converter,
+)
 
 __all__ = ["TangPoems", "split_of", "SPLITS"]
 

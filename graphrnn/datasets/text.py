@@ -21,8 +21,8 @@ import os
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 import torch
 
@@ -188,7 +188,7 @@ class Vocab:
 
     @classmethod
     def build(cls, streams: Iterable[Iterable[str]], min_freq: int = 1, max_size: int | None = None,
-              specials: Sequence[str] = SPECIALS) -> "Vocab":
+              specials: Sequence[str] = SPECIALS) -> Vocab:
         """Count tokens over ``streams`` (e.g. one token list per sentence), keep the frequent ones.
 
         Tokens are ordered by decreasing count, ties by the token string, so the result does not
@@ -309,7 +309,7 @@ class Vocab:
         return list(self._itos)
 
     @classmethod
-    def from_list(cls, tokens: Sequence[str], specials: Sequence[str] = SPECIALS) -> "Vocab":
+    def from_list(cls, tokens: Sequence[str], specials: Sequence[str] = SPECIALS) -> Vocab:
         """Inverse of :meth:`to_list`: ``tokens`` must start with ``specials``."""
         n = len(specials)
         if list(tokens[:n]) != list(specials):
@@ -323,7 +323,7 @@ class Vocab:
                 "tokens": self.to_list()}
 
     @classmethod
-    def from_state_dict(cls, state: dict, source: str = "state") -> "Vocab":
+    def from_state_dict(cls, state: dict, source: str = "state") -> Vocab:
         for key in ("specials", "tokens"):
             if key not in state:
                 raise ValueError(f"{source}: not a vocabulary, missing field {key!r} "
@@ -338,7 +338,7 @@ class Vocab:
         atomic_write_bytes(path, data)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Vocab":
+    def load(cls, path: str | os.PathLike) -> Vocab:
         """Read a vocabulary written by :meth:`save`."""
         state = read_json(path)
         if not isinstance(state, dict):

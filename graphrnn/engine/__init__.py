@@ -8,7 +8,7 @@ fused kernels cells offer for them.
 
 Input projections are hoisted: ``cell.project`` runs once over all nodes before any loop. A cell
 may offer a fused kernel for a whole loop (``cell.level_kernel()``, ``cell.chain_kernel()``);
-the kernels live in :mod:`graphrnn.engine.kernels` and the drivers ask the cell, never its class.
+the kernels live in :mod:`graphrnn.kernels` and the drivers ask the cell, never its class.
 """
 from .chain import Step, run_cell_chain, run_chain
 from .levels import permute_rows, propagate

@@ -5,7 +5,7 @@ so a node's predecessor state is a row slice of the previous step's: no gather, 
 Input projections are hoisted: the caller passes ``xw = project(x)`` for every row at once.
 
 A cell of the LSTM family offers a fused chain kernel instead
-(:meth:`~graphrnn.cells.RecurrentCell.chain_kernel`, :mod:`graphrnn.engine.kernels.lstm_chain`)
+(:meth:`~graphrnn.cells.RecurrentCell.chain_kernel`, :mod:`graphrnn.kernels.lstm_chain`)
 with the same arguments and results.
 """
 from __future__ import annotations

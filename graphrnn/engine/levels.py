@@ -6,7 +6,7 @@ O(N + E) tensor work plus one Python pass per level. (Keeping the buffer inside 
 ``index_copy`` makes every level copy the whole buffer in backward: O(N * L).)
 
 A cell may offer a fused kernel for the whole level loop (:meth:`RecurrentCell.level_kernel`,
-e.g. the N-ary Tree-LSTM's, :mod:`graphrnn.engine.kernels.tree_lstm`); :func:`propagate` asks
+e.g. the N-ary Tree-LSTM's, :mod:`graphrnn.kernels.tree_lstm`); :func:`propagate` asks
 the cell and never looks at its class.
 """
 from __future__ import annotations

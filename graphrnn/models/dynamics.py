@@ -36,7 +36,7 @@ Training batches are PyG batches of :class:`graphrnn.datasets.nbody.Transitions`
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -67,7 +67,7 @@ class Standardizer(nn.Module):
         self.register_buffer("std", torch.ones(num_features))
 
     @torch.no_grad()
-    def fit(self, x: Tensor) -> "Standardizer":
+    def fit(self, x: Tensor) -> Standardizer:
         """Set mean and std from samples ``x [M, num_features]``."""
         if x.dim() != 2 or x.size(1) != self.num_features:
             raise ValueError(f"Standardizer.fit: x must have shape [M, {self.num_features}], got "

@@ -31,7 +31,8 @@ from __future__ import annotations
 import copy
 import math
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn

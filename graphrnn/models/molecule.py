@@ -36,7 +36,7 @@ loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose ov
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -14,7 +14,7 @@ delay-chain DAG run by graphrnn's engine).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn

@@ -2,10 +2,15 @@
 from .crf import CRF
 from .directed_message_passing import DirectedMessagePassing, reverse_edges
 from .graph_network import GNMemory, GraphNetwork
-from .graph_network_configs import (DeepSets, EncodeProcessDecode, GNBlock, GraphIndependent,
-                                    InteractionNetwork)
-from .mlp import mlp
+from .graph_network_configs import (
+    DeepSets,
+    EncodeProcessDecode,
+    GNBlock,
+    GraphIndependent,
+    InteractionNetwork,
+)
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
+from .mlp import mlp
 from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .tree import RecursiveNet, TreeGRU, TreeLSTM, TreeRNNBase, tree_roots

@@ -25,15 +25,13 @@ reverse-edge index) is the input hoisted out of the loop.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor, nn
 
 from ..engine.rounds import RoundGraph, propagate_rounds
 
 
-def reverse_edges(edge_index: Tensor, num_nodes: Optional[int] = None) -> Tensor:
+def reverse_edges(edge_index: Tensor, num_nodes: int | None = None) -> Tensor:
     r"""For every edge ``k = (u, v)`` of ``edge_index [2, E]``, the index of an edge ``(v, u)``,
     or ``-1`` where the graph has none. ``[E]`` long.
 
@@ -94,7 +92,7 @@ class DirectedMessagePassing(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                reverse: Optional[Tensor] = None) -> Tensor:
+                reverse: Tensor | None = None) -> Tensor:
         r"""Node states ``[N, H]``. ``reverse`` (``[E]``, from :func:`reverse_edges`) may be given
         to skip recomputing it; by default it is computed from ``edge_index``."""
         if x.dim() != 2 or x.size(1) != self.in_channels:

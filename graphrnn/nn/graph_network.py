@@ -44,7 +44,7 @@ network, deep sets, graph-independent, encode-process-decode) are in
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -59,9 +59,9 @@ _UPDATES = ("edge_model", "node_model", "global_model")
 class GNMemory(NamedTuple):
     """Memory cells of the LSTM-cell updates of a block: ``[E, H]``, ``[N, H]``, ``[B, H]``
     (``None`` for an update that is not an LSTM cell, or to start from zeros)."""
-    edge: Optional[Tensor] = None
-    node: Optional[Tensor] = None
-    globals: Optional[Tensor] = None
+    edge: Tensor | None = None
+    node: Tensor | None = None
+    globals: Tensor | None = None
 
 
 class GraphNetwork(nn.Module):
@@ -147,9 +147,9 @@ class GraphNetwork(nn.Module):
         """Whether some update is an LSTM cell (``forward`` then also returns a memory)."""
         return any(u is not None and u.has_memory for u in self._updates.values())
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
-                u: Optional[Tensor] = None, batch: Optional[Tensor] = None,
-                memory: Optional[GNMemory] = None):
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
+                u: Tensor | None = None, batch: Tensor | None = None,
+                memory: GNMemory | None = None):
         """Run the block once. ``memory`` is the :class:`GNMemory` a previous call returned
         (only for blocks with an ``nn.LSTMCell`` update; ``None`` starts from zeros)."""
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
@@ -257,7 +257,7 @@ class GraphNetwork(nn.Module):
                          if getattr(self, k) != v)
 
 
-def _need(t: Optional[Tensor], name: str, why: str) -> None:
+def _need(t: Tensor | None, name: str, why: str) -> None:
     if t is None:
         raise ValueError(f"{name} is None, but the block needs it ({why}); pass {name} or switch "
                          "that input off")

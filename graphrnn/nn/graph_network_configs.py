@@ -3,7 +3,7 @@ subclasses that switch inputs off or build the update MLPs, and encode-process-d
 core block."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -28,8 +28,8 @@ class GNBlock(GraphNetwork):
     """
 
     def __init__(self, node_in: int, edge_in: int, global_in: int = 0, *,
-                 node_out: Optional[int] = None, edge_out: Optional[int] = None,
-                 global_out: Optional[int] = None, hidden_features: int = 128,
+                 node_out: int | None = None, edge_out: int | None = None,
+                 global_out: int | None = None, hidden_features: int = 128,
                  num_layers: int = 2, activation: Callable[[], nn.Module] = nn.ReLU,
                  layer_norm: bool = False, **kwargs):
         node_out = node_out or hidden_features
@@ -93,7 +93,7 @@ class DeepSets(GraphNetwork):
                          node_use_globals=use_globals, global_use_globals=False,
                          global_use_edges=False, global_node_aggr=aggr)
 
-    def forward(self, x: Tensor, batch: Optional[Tensor] = None, u: Optional[Tensor] = None):
+    def forward(self, x: Tensor, batch: Tensor | None = None, u: Tensor | None = None):
         """Returns ``(x', u')``; ``u'`` has one row per graph of ``batch``. (A set has no edges, so
         unlike :class:`GraphNetwork` this takes no ``edge_index``.)"""
         edge_index = torch.empty(2, 0, dtype=torch.long, device=x.device)
@@ -142,8 +142,8 @@ class EncodeProcessDecode(nn.Module):
         self.encoder, self.core, self.decoder = encoder, core, decoder
         self.num_steps, self.concat_encoded = num_steps, concat_encoded
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
-                u: Optional[Tensor] = None, batch: Optional[Tensor] = None,
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
+                u: Tensor | None = None, batch: Tensor | None = None,
                 return_all_steps: bool = False):
         x0, e0, u0 = self.encoder(x, edge_index, edge_attr, u, batch)[:3]
         x, e, u = x0, e0, u0
@@ -164,7 +164,7 @@ class EncodeProcessDecode(nn.Module):
         return f"num_steps={self.num_steps}, concat_encoded={self.concat_encoded}"
 
 
-def _cat_opt(a: Optional[Tensor], b: Optional[Tensor]) -> Optional[Tensor]:
+def _cat_opt(a: Tensor | None, b: Tensor | None) -> Tensor | None:
     if a is None or b is None:
         return b
     return torch.cat([a, b], dim=-1)

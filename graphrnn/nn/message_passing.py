@@ -25,14 +25,13 @@ The node update is a graphrnn :class:`~graphrnn.cells.GRUCell` or
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..engine.rounds import RoundGraph, propagate_rounds
 from ..cells import GRUCell, LSTMCell
+from ..engine.rounds import RoundGraph, propagate_rounds
 from .aggregate import AGGREGATIONS, aggregate
 
 
@@ -69,7 +68,7 @@ class LinearMessage(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
-    def messages(self, h: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor]) -> Tensor:
+    def messages(self, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> Tensor:
         """Messages ``[E, H]`` along every edge, from node states ``h [N, H]``."""
         n, hdim = h.shape
         senders = edge_index[0]
@@ -85,11 +84,11 @@ class LinearMessage(nn.Module):
             out = out + self.bias.index_select(0, types)
         return out
 
-    def message_kernel(self, edge_index: Tensor, edge_attr: Optional[Tensor]):
+    def message_kernel(self, edge_index: Tensor, edge_attr: Tensor | None):
         """``h -> messages`` along ``edge_index`` (:meth:`messages`), for the rounds."""
         return lambda h: self.messages(h, edge_index, edge_attr)
 
-    def _types(self, edge_attr: Optional[Tensor], num_edges: int) -> Tensor:
+    def _types(self, edge_attr: Tensor | None, num_edges: int) -> Tensor:
         if edge_attr is None:
             raise ValueError(f"LinearMessage with num_edge_types={self.num_edge_types} needs "
                              "edge_attr holding each edge's type, got None")
@@ -100,7 +99,7 @@ class LinearMessage(nn.Module):
         return types
 
     def forward(self, h_receiver: Tensor, h_sender: Tensor,
-                edge_attr: Optional[Tensor] = None) -> Tensor:
+                edge_attr: Tensor | None = None) -> Tensor:
         """Messages ``[E, H]`` from per-edge sender states ``[E, H]`` (``h_receiver`` unused)."""
         if self.num_edge_types == 1:
             out = h_sender @ self.weight[0]
@@ -135,7 +134,7 @@ class EdgeNetwork(nn.Module):
                                  nn.Linear(hidden_channels, channels * channels))
         self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
 
-    def matrices(self, edge_attr: Optional[Tensor]) -> Tensor:
+    def matrices(self, edge_attr: Tensor | None) -> Tensor:
         """``A(e)`` for every edge: ``[E, H, H]`` (row ``i`` of ``A`` gives message channel ``i``)."""
         if edge_attr is None:
             raise ValueError("EdgeNetwork needs edge_attr [E, edge_dim], got None")
@@ -150,7 +149,7 @@ class EdgeNetwork(nn.Module):
         out = torch.bmm(matrices, hs).squeeze(-1)                      # [E, H]
         return out if self.bias is None else out + self.bias
 
-    def message_kernel(self, edge_index: Tensor, edge_attr: Optional[Tensor]):
+    def message_kernel(self, edge_index: Tensor, edge_attr: Tensor | None):
         """``h -> messages`` along ``edge_index``, with the matrices computed once here and
         reused every round (:meth:`matrices`, :meth:`messages`)."""
         matrices = self.matrices(edge_attr)
@@ -194,7 +193,7 @@ class GatedMessagePassing(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_steps: int = 3,
-                 message: Union[str, nn.Module] = "linear", edge_dim: Optional[int] = None,
+                 message: str | nn.Module = "linear", edge_dim: int | None = None,
                  num_edge_types: int = 1, cell: str = "gru", aggr: str = "sum",
                  share_weights: bool = True):
         super().__init__()
@@ -233,7 +232,7 @@ class GatedMessagePassing(nn.Module):
             raise ValueError(f"cell={cell!r} is not supported; expected 'gru' or 'lstm'")
         self.cell_type = cell
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
@@ -247,7 +246,7 @@ class GatedMessagePassing(nn.Module):
                                 projected=True)[0]
 
     @staticmethod
-    def _message_kernel(f: nn.Module, edge_index: Tensor, edge_attr: Optional[Tensor]):
+    def _message_kernel(f: nn.Module, edge_index: Tensor, edge_attr: Tensor | None):
         offer = getattr(f, "message_kernel", None)
         if offer is not None:
             return offer(edge_index, edge_attr)

@@ -6,8 +6,6 @@ be empty (default ``batch.max() + 1``).
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import softmax
@@ -15,7 +13,7 @@ from torch_geometric.utils import softmax
 from .aggregate import AGGREGATIONS, aggregate
 
 
-def _prepare(x: Tensor, batch: Optional[Tensor], num_graphs: Optional[int]):
+def _prepare(x: Tensor, batch: Tensor | None, num_graphs: int | None):
     if x.dim() != 2:
         raise ValueError(f"x must have shape [N, F], got {list(x.shape)}")
     if batch is None:
@@ -28,8 +26,8 @@ def _prepare(x: Tensor, batch: Optional[Tensor], num_graphs: Optional[int]):
     return batch, num_graphs
 
 
-def readout(x: Tensor, batch: Optional[Tensor] = None, reduce: str = "sum",
-            num_graphs: Optional[int] = None) -> Tensor:
+def readout(x: Tensor, batch: Tensor | None = None, reduce: str = "sum",
+            num_graphs: int | None = None) -> Tensor:
     r""":math:`r_g = \mathrm{reduce}_{i \in g}\, x_i` for every graph ``g``; ``reduce`` is ``"sum"``,
     ``"mean"`` or ``"max"``; empty graphs read out zeros. Returns ``[B, F]``."""
     if reduce not in AGGREGATIONS:
@@ -41,16 +39,16 @@ def readout(x: Tensor, batch: Optional[Tensor] = None, reduce: str = "sum",
 class SumReadout(nn.Module):
     r""":math:`r_g = \sum_{i \in g} x_i`."""
 
-    def forward(self, x: Tensor, batch: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
         return readout(x, batch, "sum", num_graphs)
 
 
 class MeanReadout(nn.Module):
     r""":math:`r_g = \frac{1}{|g|} \sum_{i \in g} x_i`."""
 
-    def forward(self, x: Tensor, batch: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
         return readout(x, batch, "mean", num_graphs)
 
 
@@ -76,9 +74,9 @@ class AttentionReadout(nn.Module):
         nn: :math:`b`, mapping ``[N, F] -> [N, out_channels]`` (default ``nn.Linear(F, out)``).
     """
 
-    def __init__(self, in_channels: int, out_channels: Optional[int] = None,
-                 gate: str = "softmax", gate_nn: Optional[nn.Module] = None,
-                 nn: Optional[nn.Module] = None):  # noqa: A002 (PyG's name for it)
+    def __init__(self, in_channels: int, out_channels: int | None = None,
+                 gate: str = "softmax", gate_nn: nn.Module | None = None,
+                 nn: nn.Module | None = None):  # noqa: A002 (PyG's name for it)
         super().__init__()
         import torch.nn as tnn
         if gate not in ("softmax", "sigmoid"):
@@ -88,8 +86,8 @@ class AttentionReadout(nn.Module):
         self.gate_nn = gate_nn if gate_nn is not None else tnn.Linear(in_channels, 1)
         self.nn = nn if nn is not None else tnn.Linear(in_channels, out_channels)
 
-    def forward(self, x: Tensor, batch: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
         batch, num_graphs = _prepare(x, batch, num_graphs)
         score = self.gate_nn(x)                                        # [N, 1] or [N, out]
         weight = (torch.sigmoid(score) if self.gate == "sigmoid"
@@ -124,8 +122,8 @@ class Set2Set(nn.Module):
         self.processing_steps, self.num_layers = processing_steps, num_layers
         self.lstm = nn.LSTM(2 * in_channels, in_channels, num_layers)
 
-    def forward(self, x: Tensor, batch: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
         batch, num_graphs = _prepare(x, batch, num_graphs)
         shape = (self.num_layers, num_graphs, self.in_channels)
         state = (x.new_zeros(shape), x.new_zeros(shape))

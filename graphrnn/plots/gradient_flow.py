@@ -4,7 +4,7 @@ accuracy against sequence length per cell (:func:`plot_sweep`). matplotlib, Agg 
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 

@@ -82,9 +82,9 @@ def plot_tree(data, predictions: Tensor | Sequence[int], gold: Tensor | Sequence
     Returns:
         the ``matplotlib.figure.Figure``.
     """
+    from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib import colormaps
 
     if not hasattr(data, "edge_index"):
         from ..structures.tree import tree_graph

@@ -1,9 +1,23 @@
 """Structures: sequences, trees, molecules and graphs as PyG ``Data``; batching is PyG's."""
-from .chain import (chain_edges, chain_graph, chains_from_list, chains_from_packed,
-                    chains_from_padded, delay_chain_graph, reverse_graph)
+from .chain import (
+    chain_edges,
+    chain_graph,
+    chains_from_list,
+    chains_from_packed,
+    chains_from_padded,
+    delay_chain_graph,
+    reverse_graph,
+)
 from .descriptors import DESCRIPTOR_NAMES, molecule_descriptors
-from .molecule import (ATOM_FEATURE_DIM, BOND_FEATURE_DIM, InvalidSmilesError, atom_feature_names,
-                       bond_feature_names, from_mol, from_smiles)
+from .molecule import (
+    ATOM_FEATURE_DIM,
+    BOND_FEATURE_DIM,
+    InvalidSmilesError,
+    atom_feature_names,
+    bond_feature_names,
+    from_mol,
+    from_smiles,
+)
 from .networkx import graph_from_networkx
 from .tree import graph_to_tree, tree_graph
 

@@ -49,7 +49,7 @@ SMILES parsing (:func:`parse_smiles`, :class:`InvalidSmilesError`) lives here to
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import torch
 from rdkit import Chem, rdBase
@@ -127,7 +127,7 @@ def check_descriptor_names(names: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def resolve_descriptors(descriptors: Union[bool, Sequence[str], None]) -> tuple[str, ...] | None:
+def resolve_descriptors(descriptors: bool | Sequence[str] | None) -> tuple[str, ...] | None:
     """The descriptor names an opt-in ``descriptors`` argument asks for: ``None`` for ``False``
     or ``None``, ``DESCRIPTOR_NAMES`` for ``True``, else the checked names given."""
     if descriptors is True:

@@ -30,15 +30,16 @@ Bond feature layout (``bond_feature_names()``): type one-hot (single, double, tr
 """
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import torch
 from rdkit import Chem
 from torch_geometric.data import Data
 
 # SMILES parsing lives in .descriptors (the lower module), so the import goes one way only
-from .descriptors import (InvalidSmilesError, molecule_descriptors, parse_smiles,
-                          resolve_descriptors)
+# InvalidSmilesError is re-exported: it is raised from here, and users catch it from here
+from .descriptors import InvalidSmilesError as InvalidSmilesError
+from .descriptors import molecule_descriptors, parse_smiles, resolve_descriptors
 
 #: Elements with their own one-hot column (organic subset first, then common salts and metals);
 #: any other element sets the "other" column.
@@ -118,7 +119,7 @@ def bond_features(bond: Chem.Bond) -> list[float]:
 
 
 def from_mol(mol: Chem.Mol, smiles: str | None = None,
-             descriptors: Union[bool, Sequence[str]] = False) -> Data:
+             descriptors: bool | Sequence[str] = False) -> Data:
     """PyG ``Data`` for an rdkit ``Mol`` (see the module docstring for the fields).
 
     ``descriptors``: ``True`` adds ``data.descriptors [1, 90]`` (the curated
@@ -147,8 +148,8 @@ def from_mol(mol: Chem.Mol, smiles: str | None = None,
     return data
 
 
-def from_smiles(smiles: Union[str, Chem.Mol],
-                descriptors: Union[bool, Sequence[str]] = False) -> Data:
+def from_smiles(smiles: str | Chem.Mol,
+                descriptors: bool | Sequence[str] = False) -> Data:
     """PyG ``Data`` for a SMILES string (or an rdkit ``Mol``); ``descriptors`` as in
     :func:`from_mol`.
 

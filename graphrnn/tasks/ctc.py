@@ -19,6 +19,7 @@ Shapes follow :class:`torch.nn.CTCLoss`: log-probabilities ``(T, B, C)``.
 from __future__ import annotations
 
 import math
+
 import torch
 from torch import nn
 

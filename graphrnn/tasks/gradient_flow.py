@@ -29,8 +29,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..cells import RecurrentCell, gru_project, gru_step, lstm_project, lstm_step, srn_project, \
-    srn_step
+from ..cells import (
+    RecurrentCell,
+    gru_project,
+    gru_step,
+    lstm_project,
+    lstm_step,
+    srn_project,
+    srn_step,
+)
 from ..nn.rnn import RNNBase
 
 __all__ = ["gradient_flow"]

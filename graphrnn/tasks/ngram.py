@@ -43,7 +43,8 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -165,7 +166,7 @@ class NGramLM:
             yield tuple(padded[t - self.order + 1:t]), padded[t]
 
     # --- fitting -------------------------------------------------------------------------------
-    def fit(self, sequences: Iterable[Sequence[str]], vocab: "Vocab | None" = None) -> "NGramLM":
+    def fit(self, sequences: Iterable[Sequence[str]], vocab: Vocab | None = None) -> NGramLM:
         """Count the N-grams of ``sequences`` (lists of tokens, without ``<bos>``/``<eos>``).
 
         Args:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import logging
+import os
 from pathlib import Path
 
 from ..io import atomic_write

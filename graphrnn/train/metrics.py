@@ -8,7 +8,8 @@ processes, so every process gets the same, global averages.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -105,7 +106,7 @@ class MetricAverager:
         """Weighted means; ``{}`` if nothing was added."""
         return {k: v / self.count for k, v in self.sums.items()} if self.count else {}
 
-    def all_reduce(self, device: torch.device | str | None = None) -> "MetricAverager":
+    def all_reduce(self, device: torch.device | str | None = None) -> MetricAverager:
         """Add the sums and counts of every process (every process must hold the same names).
 
         ``device`` holds the buffer sent; default: the one the process group's backend needs.

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from graphrnn.apps.config import (ConfigError, EvaluateConfig, TrainConfig, build_parser,
-                                  check_config, config_from_dict, option, parse_config)
+from graphrnn.apps.config import (
+    ConfigError,
+    EvaluateConfig,
+    TrainConfig,
+    build_parser,
+    check_config,
+    config_from_dict,
+    option,
+    parse_config,
+)
 
 
 @dataclass

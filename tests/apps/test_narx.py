@@ -1,13 +1,10 @@
 """``graphrnn train|evaluate narx`` through the registry."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
 from graphrnn import apps
-from graphrnn.train import CheckpointError, load_checkpoint
 
 torch.set_num_threads(1)
 

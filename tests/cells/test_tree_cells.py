@@ -3,8 +3,14 @@ import pytest
 import torch
 from nltk import Tree
 
-from graphrnn.cells import (ChildSumTreeLSTMCell, GRUCell, NaryTreeLSTMCell, RecursiveNetCell,
-                            TreeGRUCell, dense_children)
+from graphrnn.cells import (
+    ChildSumTreeLSTMCell,
+    GRUCell,
+    NaryTreeLSTMCell,
+    RecursiveNetCell,
+    TreeGRUCell,
+    dense_children,
+)
 from graphrnn.engine import propagate
 from graphrnn.schedule import topological_schedule
 from graphrnn.structures import tree_graph

@@ -1,10 +1,15 @@
 import pytest
 import torch
-
 from torch.utils.data import DataLoader
 
-from graphrnn.datasets.addition import (AdditionBatch, Learn2Carry, TrainingDraws, from_digits,
-                                       make_addition, to_digits)
+from graphrnn.datasets.addition import (
+    AdditionBatch,
+    Learn2Carry,
+    TrainingDraws,
+    from_digits,
+    make_addition,
+    to_digits,
+)
 
 
 def test_digits_least_significant_first():

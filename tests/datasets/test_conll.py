@@ -3,10 +3,17 @@ from pathlib import Path
 
 import pytest
 
-from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.datasets import conll as C
-from graphrnn.datasets.conll import (CoNLL2000, Sentence, bmes_to_words, read_conll,
-                                     read_segmented, words_to_bmes, write_conll)
+from graphrnn.datasets.base import DataNotFoundError
+from graphrnn.datasets.conll import (
+    CoNLL2000,
+    Sentence,
+    bmes_to_words,
+    read_conll,
+    read_segmented,
+    words_to_bmes,
+    write_conll,
+)
 from graphrnn.io import shared_data
 
 SAMPLE = """Confidence NN B-NP

@@ -3,7 +3,12 @@ import random
 import pytest
 import torch
 
-from graphrnn.datasets.expressions import TOKENS, ExpressionTrees, expression_graph, random_expression
+from graphrnn.datasets.expressions import (
+    TOKENS,
+    ExpressionTrees,
+    expression_graph,
+    random_expression,
+)
 
 
 def evaluate_tree(tree):

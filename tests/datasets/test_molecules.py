@@ -5,13 +5,13 @@ import shutil
 import pytest
 from torch_geometric.loader import DataLoader
 
-from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.base import DataNotFoundError
+from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.molecule_splits import murcko_scaffold, random_split, scaffold_split
 from graphrnn.datasets.molecules import BBBP, ESOL, TPSA, FreeSolv, Lipophilicity, MoleculeCSV
+from graphrnn.io import shared_data
 from graphrnn.structures.descriptors import DESCRIPTOR_NAMES
 from graphrnn.structures.molecule import InvalidSmilesError
-from graphrnn.io import shared_data
 
 DATA = shared_data("molecules")
 needs_data = pytest.mark.skipif(not (DATA / "delaney-processed.csv").is_file(),

@@ -5,8 +5,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from graphrnn.datasets.nbody import NBody, fully_connected_edge_index
-from graphrnn.datasets.simulators import (ChargedSystem, GravitySystem, SpringSystem,
-                                          StringSystem)
+from graphrnn.datasets.simulators import ChargedSystem, GravitySystem, SpringSystem, StringSystem
 
 
 def relative_drift(system, traj):

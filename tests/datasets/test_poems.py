@@ -5,9 +5,18 @@ import types
 import pytest
 
 from graphrnn.datasets import poems as P
-from graphrnn.datasets.poems import (Poem, check_form, filter_poems, has_unwanted_symbols,
-                                     is_well_formed, read_blank_line, read_chinese_poetry,
-                                     read_poems, read_title_content, to_simplified)
+from graphrnn.datasets.poems import (
+    Poem,
+    check_form,
+    filter_poems,
+    has_unwanted_symbols,
+    is_well_formed,
+    read_blank_line,
+    read_chinese_poetry,
+    read_poems,
+    read_title_content,
+    to_simplified,
+)
 
 JING_YE_SI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 LU_CHAI = "空山不见人，但闻人语响。返景入深林，复照青苔上。"

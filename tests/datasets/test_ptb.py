@@ -3,8 +3,16 @@ import pytest
 import torch
 from nltk import Tree
 
-from graphrnn.datasets.ptb import (TreeFormatError, add_levels, tree_vocab, iter_tree_strings,
-                                   normalize_tree, parse_tree, read_trees, trees_to_graphs)
+from graphrnn.datasets.ptb import (
+    TreeFormatError,
+    add_levels,
+    iter_tree_strings,
+    normalize_tree,
+    parse_tree,
+    read_trees,
+    tree_vocab,
+    trees_to_graphs,
+)
 from graphrnn.schedule import topological_levels
 from graphrnn.structures import graph_to_tree, tree_graph
 

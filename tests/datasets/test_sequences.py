@@ -2,9 +2,17 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from graphrnn.datasets.sequences import (AdditionExpressions, DigitFrames, FirstSymbol,
-                                         Seq2SeqBatch, Utterances, addition_pairs,
-                                         collate_seq2seq, digit_prototypes, first_symbol_data)
+from graphrnn.datasets.sequences import (
+    AdditionExpressions,
+    DigitFrames,
+    FirstSymbol,
+    Seq2SeqBatch,
+    Utterances,
+    addition_pairs,
+    collate_seq2seq,
+    digit_prototypes,
+    first_symbol_data,
+)
 
 
 def test_addition_pairs_are_disjoint_and_expressions_encode_them():

@@ -2,8 +2,13 @@ import pytest
 import torch
 
 from graphrnn.datasets.base import DataNotFoundError
-from graphrnn.datasets.series import (NarendraParthasarathy, SeriesCSV, narendra_parthasarathy,
-                                      np_series, read_series_csv)
+from graphrnn.datasets.series import (
+    NarendraParthasarathy,
+    SeriesCSV,
+    narendra_parthasarathy,
+    np_series,
+    read_series_csv,
+)
 
 
 def test_narendra_parthasarathy_plant():

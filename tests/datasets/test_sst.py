@@ -14,8 +14,8 @@ from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.datasets.download import ChecksumError
 from graphrnn.datasets.ptb import TreeFormatError
 from graphrnn.datasets.text import Vocab
-from graphrnn.schedule import schedule_of, topological_levels
 from graphrnn.io import shared_data
+from graphrnn.schedule import schedule_of, topological_levels
 
 REAL = shared_data("sst")
 

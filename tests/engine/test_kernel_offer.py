@@ -4,8 +4,16 @@ import pytest
 import torch
 from nltk import Tree
 
-from graphrnn.cells import (ChildSumTreeLSTMCell, GRUCell, LevelKernel, LSTMCell, NaryTreeLSTMCell,
-                            RecursiveNetCell, SRNCell, TreeGRUCell)
+from graphrnn.cells import (
+    ChildSumTreeLSTMCell,
+    GRUCell,
+    LevelKernel,
+    LSTMCell,
+    NaryTreeLSTMCell,
+    RecursiveNetCell,
+    SRNCell,
+    TreeGRUCell,
+)
 from graphrnn.engine import propagate, run_cell_chain, run_chain
 from graphrnn.nn.tree import TreeLSTM, TreeRNNBase
 from graphrnn.schedule import topological_schedule

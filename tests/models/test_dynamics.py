@@ -8,9 +8,14 @@ from torch_geometric.loader import DataLoader
 
 from graphrnn.datasets import NBody, SpringSystem
 from graphrnn.datasets.nbody import Transitions
-from graphrnn.models.dynamics import (ParticleDynamicsModel, constant_velocity_rollout,
-                                      fit_normalization, make_dynamics_step, rollout,
-                                      rollout_errors)
+from graphrnn.models.dynamics import (
+    ParticleDynamicsModel,
+    constant_velocity_rollout,
+    fit_normalization,
+    make_dynamics_step,
+    rollout,
+    rollout_errors,
+)
 from graphrnn.plots.trajectories import plot_trajectories
 from graphrnn.train import Trainer
 

@@ -5,13 +5,20 @@ import math
 import pytest
 import torch
 
-from graphrnn.datasets.poems import check_form
 from graphrnn.datasets.lm_batches import LMCollate, lm_batch
+from graphrnn.datasets.poems import check_form
 from graphrnn.datasets.text import Vocab
+from graphrnn.models.language_model import (
+    LanguageModel,
+    generate,
+    generate_poems,
+    ideograph_mask,
+    lm_num_tokens,
+    lm_step,
+    perplexity,
+    sample_next,
+)
 from graphrnn.structures.chain import chains_from_list
-from graphrnn.models.language_model import (LanguageModel, generate, generate_poems,
-                                           ideograph_mask, lm_num_tokens, lm_step, perplexity,
-                                           sample_next)
 from graphrnn.tasks.ngram import NGramLM
 from graphrnn.train import Trainer, evaluate
 

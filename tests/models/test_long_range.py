@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from graphrnn.datasets.sequences import FirstSymbol, first_symbol_data
+from graphrnn.datasets.sequences import first_symbol_data
 from graphrnn.models.long_range import LongRangeClassifier, accuracy_on, long_range_step
 
 torch.set_num_threads(1)

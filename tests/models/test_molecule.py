@@ -9,12 +9,17 @@ from rdkit import Chem
 from rdkit.Chem import Descriptors
 from torch_geometric.loader import DataLoader
 
+from graphrnn.datasets.molecule_splits import descriptor_stats, split_dataset, target_stats
+from graphrnn.models.molecule import (
+    MoleculeEnsemble,
+    MoleculeModel,
+    UniqueEdgeNetwork,
+    evaluate_molecules,
+    molecule_step,
+)
 from graphrnn.nn.message_passing import EdgeNetwork
 from graphrnn.structures.descriptors import DESCRIPTOR_DIM
 from graphrnn.structures.molecule import from_smiles
-from graphrnn.datasets.molecule_splits import descriptor_stats, split_dataset, target_stats
-from graphrnn.models.molecule import (MoleculeEnsemble, MoleculeModel, UniqueEdgeNetwork,
-                                      evaluate_molecules, molecule_step)
 from graphrnn.tasks.metrics import roc_auc
 
 torch.set_num_threads(1)

@@ -8,8 +8,14 @@ from torch_geometric.data import Batch
 
 from graphrnn.datasets.expressions import TOKENS, ExpressionTrees
 from graphrnn.datasets.text import UNK, Vocab
-from graphrnn.models.tree_classifier import (TreeClassifier, TreeEnsemble, copy_weights,
-                                             evaluate_trees, load_vectors, tree_step)
+from graphrnn.models.tree_classifier import (
+    TreeClassifier,
+    TreeEnsemble,
+    copy_weights,
+    evaluate_trees,
+    load_vectors,
+    tree_step,
+)
 from graphrnn.structures import tree_graph
 
 torch.set_num_threads(1)

@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch
 
-from graphrnn.structures.chain import delay_chain_graph
 from graphrnn.nn.delay import AR, NARX, TDNN, delay_taps, fit_least_squares
+from graphrnn.structures.chain import delay_chain_graph
 from graphrnn.tasks.metrics import rmse
 
 torch.set_num_threads(1)

@@ -5,7 +5,7 @@ from torch import nn
 from torch_geometric.nn.aggr import AttentionalAggregation
 from torch_geometric.nn.aggr import Set2Set as PyGSet2Set
 
-from graphrnn.nn.readout import (AttentionReadout, MeanReadout, Set2Set, SumReadout, readout)
+from graphrnn.nn.readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
 
 torch.set_num_threads(1)
 

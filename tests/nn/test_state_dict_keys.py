@@ -6,6 +6,7 @@ from torch import nn
 
 import graphrnn.nn as G
 
+
 def independent(fv, fe, fu, out):
     return G.GraphIndependent(nn.Linear(fe, out), nn.Linear(fv, out), nn.Linear(fu, out))
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 from nltk import Tree
 
-from graphrnn.structures import tree_graph
 from graphrnn.plots.tree import plot_tree, tree_layout
+from graphrnn.structures import tree_graph
 
 TEXT = "(3 (2 It) (4 (2 is) (4 (3 very) (4 good))))"
 

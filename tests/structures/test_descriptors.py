@@ -9,8 +9,13 @@ from rdkit.Chem import Descriptors
 from torch_geometric.loader import DataLoader
 
 from graphrnn.structures import descriptors as desc
-from graphrnn.structures.descriptors import (DESCRIPTOR_DIM, DESCRIPTOR_GROUPS, DESCRIPTOR_NAMES,
-                                             molecule_descriptors, resolve_descriptors)
+from graphrnn.structures.descriptors import (
+    DESCRIPTOR_DIM,
+    DESCRIPTOR_GROUPS,
+    DESCRIPTOR_NAMES,
+    molecule_descriptors,
+    resolve_descriptors,
+)
 from graphrnn.structures.molecule import from_smiles
 
 

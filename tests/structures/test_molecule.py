@@ -3,9 +3,16 @@ import pytest
 import torch
 from rdkit import Chem
 
-from graphrnn.structures.molecule import (ATOM_FEATURE_DIM, BOND_FEATURE_DIM, ELEMENTS,
-                                          InvalidSmilesError, atom_feature_names,
-                                          bond_feature_names, from_mol, from_smiles)
+from graphrnn.structures.molecule import (
+    ATOM_FEATURE_DIM,
+    BOND_FEATURE_DIM,
+    ELEMENTS,
+    InvalidSmilesError,
+    atom_feature_names,
+    bond_feature_names,
+    from_mol,
+    from_smiles,
+)
 
 NAMES = atom_feature_names()
 BOND_NAMES = bond_feature_names()

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphrnn.nn import LSTM
-from graphrnn.tasks.bptt import (CarriedState, TBPTTWindows, batchify, detach_state, tbptt_step)
+from graphrnn.tasks.bptt import CarriedState, TBPTTWindows, batchify, detach_state, tbptt_step
 from graphrnn.train import Trainer
 
 torch.set_num_threads(1)

@@ -3,8 +3,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch_geometric.data import Batch, Data
 
-from graphrnn.engine import propagate
 from graphrnn.cells import SRNCell
+from graphrnn.engine import propagate
 from graphrnn.nn import LSTM
 from graphrnn.schedule import schedule_of
 from graphrnn.structures.chain import chains_from_padded

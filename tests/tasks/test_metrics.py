@@ -3,9 +3,15 @@ import os
 import pytest
 import torch
 
-from graphrnn.tasks.metrics import (accuracy, conlleval, exact_match, get_chunks,
-                                    read_conlleval_file, split_tag)
 from graphrnn.io import shared_data
+from graphrnn.tasks.metrics import (
+    accuracy,
+    conlleval,
+    exact_match,
+    get_chunks,
+    read_conlleval_file,
+    split_tag,
+)
 
 # word, gold, predicted; the comments say what each line tests
 HAND_FILE = """\

@@ -1,10 +1,15 @@
 import logging
+
 import matplotlib
 import pytest
 
-from graphrnn.train import history
-from graphrnn.train.history import (TensorBoardLogger, curve_groups, plot_history, read_csv,
-                                    write_csv)
+from graphrnn.train.history import (
+    TensorBoardLogger,
+    curve_groups,
+    plot_history,
+    read_csv,
+    write_csv,
+)
 
 HISTORY = [
     {"epoch": 1, "train_loss": 2.0, "val_loss": 2.5, "val_acc": 0.5, "lr": 0.1, "time": 1.0},

@@ -1,5 +1,5 @@
 """Pointwise kernels for the hand-written recurrences
-(:mod:`graphrnn.engine.kernels.tree_lstm`).
+(:mod:`graphrnn.kernels.tree_lstm`).
 
 ``tanh`` through the sigmoid, :math:`\\tanh x = 2\\sigma(2x) - 1`: on the CPU builds of PyTorch
 measured here (2.13, AVX-512) ``torch.tanh`` of 150,000 floats takes ~195 us against ~33 us for
@@ -7,7 +7,7 @@ measured here (2.13, AVX-512) ``torch.tanh`` of 150,000 floats takes ~195 us aga
 gate buffer is another ~3x slower. The two agree to float32 rounding (absolute error < 2.4e-7).
 A gate block can also be put under one sigmoid with the others when its pre-activation is
 doubled (the weights of that block scaled by 2), and :func:`sigmoid_to_tanh_` turns the result
-into the tanh. (Tried in the chain kernel, :mod:`graphrnn.engine.kernels.lstm_chain`, at batch 8
+into the tanh. (Tried in the chain kernel, :mod:`graphrnn.kernels.lstm_chain`, at batch 8
 and 64 with hidden 256: no faster there, where the per-step tensors are small.)
 """
 from __future__ import annotations

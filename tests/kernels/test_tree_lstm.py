@@ -6,7 +6,7 @@ from torch_geometric.data import Batch, Data
 
 from graphrnn.cells.tree_lstm import NaryTreeLSTMCell
 from graphrnn.engine import propagate
-from graphrnn.engine.kernels.tree_lstm import child_table, nary_tree_lstm_projected
+from graphrnn.kernels.tree_lstm import child_table, nary_tree_lstm_projected
 from graphrnn.nn.tree import TreeLSTM
 from graphrnn.schedule import topological_schedule
 from graphrnn.structures import tree_graph
@@ -122,14 +122,14 @@ def test_child_table_marks_missing_children():
 
 
 def test_wrong_row_counts_are_named():
-    from graphrnn.engine.kernels.tree_lstm import nary_tree_lstm_levels
+    from graphrnn.kernels.tree_lstm import nary_tree_lstm_levels
     sched = topological_schedule(torch.tensor([[0, 1], [2, 2]]), 3)
     with pytest.raises(ValueError, match="expected 2 leaf rows and 1 internal rows, got 3 and 0"):
         nary_tree_lstm_levels(torch.zeros(3, 6), torch.zeros(0, 8), torch.zeros(8, 4), sched, 2)
 
 
 def test_one_shared_internal_row_equals_it_repeated():
-    from graphrnn.engine.kernels.tree_lstm import nary_tree_lstm_levels
+    from graphrnn.kernels.tree_lstm import nary_tree_lstm_levels
     data = tree_graph(Tree.fromstring("(S (A (a x) (b y)) (B (c z) (d w)))"))
     sched = topological_schedule(data.edge_index, data.num_nodes)
     first = sched.level_sizes[0]

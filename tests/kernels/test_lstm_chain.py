@@ -4,7 +4,7 @@ import torch
 
 from graphrnn.cells import LSTMCell
 from graphrnn.engine import run_chain
-from graphrnn.engine.kernels.lstm_chain import run_lstm_chain
+from graphrnn.kernels.lstm_chain import run_lstm_chain
 
 VARIANTS = [{}, {"peephole": True}, {"coupled": True}, {"forget_gate": False},
             {"coupled": True, "peephole": True}, {"forget_gate": False, "peephole": True}]

@@ -1,5 +1,5 @@
 """The N-ary Tree-LSTM run over a level schedule with a hand-written backward: the tree engine's
-fast lane (the counterpart of :mod:`graphrnn.engine.kernels.lstm_chain` for chains).
+fast lane (the counterpart of :mod:`graphrnn.kernels.lstm_chain` for chains).
 
 :func:`graphrnn.engine.propagate` runs any cell level by level and differentiates each level with
 ``autograd.grad``: ~25 small kernels per level forward and backward, and the gradient of
@@ -11,7 +11,7 @@ autograd node for the whole batch:
   (a missing child points at a zero row appended to the state buffers), built once;
 * forward, per level: two ``index_select`` (children's h and c), one ``addmm`` with the weight
   rows reordered to ``[i, f_1..f_N, o, g]`` and g's doubled, so that one sigmoid covers all
-  gates (:mod:`graphrnn.engine.kernels.pointwise`: tanh through the sigmoid), and a few
+  gates (:mod:`graphrnn.kernels.pointwise`: tanh through the sigmoid), and a few
   pointwise kernels for ``c`` and ``h``;
 * backward, per level: two gathers of the gradients the parents sent (in a tree, one parent
   per node; a DAG with shared children adds them with a scatter instead), the chain rule into a
@@ -30,7 +30,7 @@ from torch.autograd.function import once_differentiable
 
 from .lstm_chain import block_rows
 from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
-from ...schedule import Schedule
+from ..schedule import Schedule
 
 
 def child_table(schedule: Schedule, arity: int) -> Tensor:

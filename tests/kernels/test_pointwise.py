@@ -1,7 +1,7 @@
 """tanh through the sigmoid agrees with torch.tanh to float32 rounding."""
 import torch
 
-from graphrnn.engine.kernels.pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
+from graphrnn.kernels.pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
 
 
 def test_tanh_via_sigmoid_matches_torch_tanh():
