@@ -18,9 +18,8 @@ from torch import nn
 from torch_geometric.nn import MetaLayer
 from torch_geometric.utils import scatter
 
-from graphrnn.nn.graph_network import GraphNetwork
-from graphrnn.nn.mlp import mlp
-
+from ..nn.graph_network import GraphNetwork
+from ..nn.mlp import mlp
 from .common import time_interleaved
 
 

@@ -36,11 +36,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from graphrnn.datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
-from graphrnn.datasets.text import Vocab
-from graphrnn.io import shared_data
-from graphrnn.nn.tree import TreeLSTM
-
+from ..datasets.ptb import add_levels, read_trees, tree_vocab, trees_to_graphs
+from ..datasets.text import Vocab
+from ..io import shared_data
+from ..nn.tree import TreeLSTM
 from .common import peak_memory, time_interleaved
 
 _CACHE = "_graphrnn_schedule_cache"
