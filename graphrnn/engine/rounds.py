@@ -28,17 +28,23 @@ from typing import Any, Optional
 from torch import Tensor
 
 from ..cells.base import State
-from ..schedule import in_edge_slots
+from ..schedule import check_edge_index, in_edge_slots
 
 
 class RoundGraph:
     """The graph every round reads, prepared once per forward.
 
     Args:
-        edge_index: (2, E) edges ``u -> v``, in the caller's order.
-        num_nodes: N.
+        edge_index: (2, E) ``torch.long`` edges ``u -> v``, in the caller's order.
+        num_nodes: N, a whole number >= 0 (an empty graph, N = 0 and E = 0, is allowed).
         edge_attr: optional per-edge data (E, ...), in the order of ``edge_index``.
         batch: optional (N,) graph of each node, for models with per-graph state.
+
+    The graph is checked once here, by :func:`graphrnn.schedule.check_edge_index`: an
+    ``edge_index`` that is not a (2, E) long tensor, a node index outside [0, N), a negative or
+    fractional ``num_nodes``, or an ``edge_attr``/``batch`` with the wrong number of rows is a
+    ``TypeError``/``ValueError`` naming the argument. Every entry point that builds a
+    ``RoundGraph`` (the message-passing and graph-network modules) gets the same messages.
 
     ``in_edges`` gives the edges sorted by destination with each edge's rank among its
     destination's (``slot``), what :meth:`RecurrentCell.combine` reads; it is computed on first
@@ -47,9 +53,16 @@ class RoundGraph:
 
     def __init__(self, edge_index: Tensor, num_nodes: int, edge_attr: Optional[Tensor] = None,
                  batch: Optional[Tensor] = None):
-        if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}")
-        self.edge_index, self.num_nodes = edge_index, int(num_nodes)
+        self.num_nodes = check_edge_index(edge_index, num_nodes)
+        num_edges = edge_index.size(1)
+        if isinstance(edge_attr, Tensor) and (edge_attr.dim() == 0
+                                              or edge_attr.size(0) != num_edges):
+            raise ValueError(f"edge_attr must have one row per edge ({num_edges}), got shape "
+                             f"{tuple(edge_attr.shape)}")
+        if isinstance(batch, Tensor) and tuple(batch.shape) != (self.num_nodes,):
+            raise ValueError(f"batch must have shape ({self.num_nodes},), one graph id per node, "
+                             f"got {tuple(batch.shape)}")
+        self.edge_index = edge_index
         self.edge_attr, self.batch = edge_attr, batch
         self._in_edges: Optional[tuple[Tensor, Tensor, Tensor]] = None
 
@@ -74,17 +87,28 @@ def propagate_rounds(cell: Any, x: Any, edge_index: Tensor | RoundGraph, num_rou
             ``round(xw, state, graph, t)`` (and ``project``/``initial_state`` where used).
         x: (N, I) node features, or what the cell's ``round`` reads as ``xw`` if ``projected``
             (a cell's (N, G) projections, or a model's hoisted per-forward inputs).
-        edge_index: (2, E) edges ``u -> v`` (N is then ``x.size(0)``), or a :class:`RoundGraph`.
-        num_rounds: T >= 0.
+        edge_index: (2, E) ``torch.long`` edges ``u -> v`` (N is then ``x.size(0)``), checked as
+            :class:`RoundGraph` checks it, or a :class:`RoundGraph`.
+        num_rounds: T, an int >= 0 (T = 0 returns the initial state); a bool, float or negative
+            T is a ``TypeError``/``ValueError`` naming ``num_rounds``.
         state: initial state per component; ``cell.initial_state(N, xw)`` (zeros) by default.
         projected: ``x`` is already the cell's hoisted input.
 
     Returns:
         The state after T rounds, per component (for a cell on nodes, (N, size) each).
     """
+    if isinstance(num_rounds, bool) or not hasattr(num_rounds, "__index__"):
+        raise TypeError(f"num_rounds must be an int, got {num_rounds!r}")
+    num_rounds = num_rounds.__index__()
     if num_rounds < 0:
         raise ValueError(f"num_rounds must be >= 0, got {num_rounds}")
-    graph = edge_index if isinstance(edge_index, RoundGraph) else RoundGraph(edge_index, x.size(0))
+    if isinstance(edge_index, RoundGraph):   # an input type: the graph already checked
+        graph = edge_index
+    else:
+        if not hasattr(x, "size"):
+            raise TypeError(f"x must be a Tensor (N, ...) when edge_index is a tensor (N is read "
+                            f"from x); pass a RoundGraph for other inputs, got {type(x).__name__}")
+        graph = RoundGraph(edge_index, x.size(0))
     xw = x if projected else cell.project(x)
     state = cell.initial_state(graph.num_nodes, xw) if state is None else tuple(state)
     for t in range(num_rounds):

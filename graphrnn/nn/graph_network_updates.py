@@ -7,7 +7,8 @@ An update reads a list of inputs ``(t, idx)``: the row-wise input is ``t[idx]`` 
 * a recurrent cell (:func:`graphrnn.cells.as_cell`: a graphrnn cell, or ``torch.nn.RNNCell``,
   ``GRUCell``, ``LSTMCell``): the field's previous value is the state, the inputs are the cell's
   input, and the step is the cell's own (:mod:`graphrnn.cells`);
-* a function whose first layer is an ``nn.Linear`` (the Linear itself, or an ``nn.Sequential``
+* a function whose first layer is an affine map ``x @ weight.T + bias`` (:func:`first_linear`:
+  an ``nn.Linear`` or any module that looks like one, or an ``nn.Sequential``-like container
   starting with one): that layer can be split by input;
 * anything else callable: called on the concatenation of the inputs.
 
@@ -93,8 +94,10 @@ class FunctionUpdate:
     recurrent = False
     has_memory = False
 
-    def __init__(self, model, head: Optional[nn.Linear]):
+    def __init__(self, model, head: Optional[nn.Module]):
         self.model, self.head = model, head
+        # the layers after the head, in call order (a container's other elements)
+        self.rest = [] if head is None or head is model else list(model)[1:]
 
     def __call__(self, inputs: Inputs, widths: list[int], split: bool, prev: Optional[Tensor],
                  memory: Optional[Tensor], name: str) -> tuple[Tensor, None]:
@@ -102,11 +105,11 @@ class FunctionUpdate:
             raise ValueError(f"the {name} update has no enabled input")
         if not split or self.head is None:
             return self.model(concat(inputs)), None
-        _check_width(self.model, self.head.in_features, widths)
-        out = split_projection(inputs, widths, self.head.weight, self.head.bias)
-        if self.model is not self.head:
-            for layer in list(self.model)[1:]:
-                out = layer(out)
+        weight = self.head.weight                      # read per call: .to() may have moved it
+        _check_width(self.model, weight.size(1), widths)
+        out = split_projection(inputs, widths, weight, getattr(self.head, "bias", None))
+        for layer in self.rest:
+            out = layer(out)
         return out, None
 
 
@@ -148,13 +151,51 @@ class CellUpdate:
         return out[0], (out[1] if self.has_memory else None)
 
 
-def _first_linear(model) -> Optional[nn.Linear]:
-    # Plain torch layers cannot offer their head themselves: recognised here, once per model.
-    if isinstance(model, nn.Linear):
+def _is_affine(layer) -> bool:
+    """Whether ``layer`` declares itself an affine map ``x @ weight.T + bias`` the way
+    ``nn.Linear`` does: a 2-D ``weight`` (out, in) whose shape its ``in_features`` and
+    ``out_features`` repeat, and a ``bias`` that is ``None`` (or absent) or (out,).
+
+    Asked of what a layer exposes, never of its class, so ``nn.Linear`` and its subclasses, an
+    initialised ``nn.LazyLinear`` and a user's own Linear-like layer all pass; a 2-D ``weight``
+    alone is not enough (``nn.Embedding`` has one and is a lookup, not a product).
+    """
+    weight = getattr(layer, "weight", None)
+    if not isinstance(weight, Tensor):
+        return False
+    try:
+        if weight.dim() != 2:
+            return False
+        out_features, in_features = weight.shape
+    except ValueError:                                  # an uninitialised lazy parameter
+        return False
+    if (getattr(layer, "in_features", None) != in_features
+            or getattr(layer, "out_features", None) != out_features):
+        return False
+    bias = getattr(layer, "bias", None)
+    return bias is None or (isinstance(bias, Tensor) and tuple(bias.shape) == (out_features,))
+
+
+def first_linear(model) -> Optional[nn.Module]:
+    """The layer of ``model`` that a :class:`~graphrnn.nn.GraphNetwork` splits by input, or
+    ``None`` (then ``model`` is called on the concatenated inputs).
+
+    That is ``model`` itself when it is Linear-like (:func:`_is_affine`), or the first element of
+    a container that is indexable (``len(model)``, ``model[0]``) and iterable in the order it
+    calls its elements, as ``nn.Sequential`` is, when that element is Linear-like. Plain torch
+    layers cannot offer their head themselves, so this is asked once per model, by what the
+    model exposes (duck typing), never by its class. Nested containers are not searched.
+    """
+    if _is_affine(model):
         return model
-    if isinstance(model, nn.Sequential) and len(model) > 0 and isinstance(model[0], nn.Linear):
-        return model[0]
-    return None
+    if not (callable(model) and hasattr(model, "__len__") and hasattr(model, "__getitem__")
+            and hasattr(model, "__iter__")):
+        return None
+    try:
+        first = model[0] if len(model) > 0 else None
+    except (KeyError, IndexError, TypeError):           # e.g. a dict-like container
+        return None
+    return first if first is not None and _is_affine(first) else None
 
 
 def update_for(model) -> Optional[FunctionUpdate | CellUpdate]:
@@ -164,7 +205,8 @@ def update_for(model) -> Optional[FunctionUpdate | CellUpdate]:
     cell = as_cell(model)
     if cell is not None:
         return CellUpdate(model, cell)
-    return FunctionUpdate(model, _first_linear(model))
+    return FunctionUpdate(model, first_linear(model))
 
 
-__all__ = ["update_for", "CellUpdate", "FunctionUpdate", "split_projection", "gather", "concat"]
+__all__ = ["update_for", "first_linear", "CellUpdate", "FunctionUpdate", "split_projection",
+           "gather", "concat"]

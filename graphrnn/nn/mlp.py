@@ -11,8 +11,11 @@ def mlp(in_features: int, hidden_features: int, out_features: int, num_layers: i
     r"""An ordinary MLP ``Linear -> act -> ... -> Linear`` (``num_layers`` Linears), optionally
     followed by ``LayerNorm(out_features)``.
 
-    Its first module is an ``nn.Linear``, so a :class:`~graphrnn.nn.GraphNetwork` given it splits
-    that layer by input.
+    Returns an ``nn.Sequential`` whose first element is an ``nn.Linear`` (in_features,
+    hidden_features) (or (in_features, out_features) for one layer), so a
+    :class:`~graphrnn.nn.GraphNetwork` given it splits that layer by input
+    (:func:`graphrnn.nn.graph_network_updates.first_linear`). Input (*, in_features), output
+    (*, out_features). ``num_layers < 1`` is a ``ValueError``.
     """
     if num_layers < 1:
         raise ValueError(f"num_layers must be at least 1, got {num_layers}")

@@ -30,6 +30,12 @@ from ..schedule import ChainLayout, chain_layout, check_edge_index
 
 ENGINES = ("auto", "fused", "generic")
 
+
+class EmptySequenceError(ValueError, RuntimeError):
+    """A padded input with no time step (T = 0). ``torch.nn`` raises a ``RuntimeError`` there
+    ("Expected sequence length to be larger than 0"); this is both a ``ValueError`` (graphrnn's
+    kind for a bad argument) and a ``RuntimeError``, so code written for either catches it."""
+
 _FUSED = {"RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu, "LSTM": _VF.lstm, "GRU": _VF.gru}
 # per mode: the cell's projection, its step, and what offers a fused chain kernel (or None)
 _STEPS = {"RNN": (srn_project, srn_step, None),
@@ -164,6 +170,13 @@ class RNNBase(nn.Module):
         Returns:
             ``(output, h_n)`` or ``(output, (h_n, c_n))`` as ``torch.nn``: output (T, B, D*H_out),
             or a ``PackedSequence``, or (N, D*H_out) one row per node for graphs.
+
+        Edge cases, as ``torch.nn`` on every engine and cell variant: B = 0 gives output
+        (T, 0, D*H_out) and states (L*D, 0, H_out); T = 0 (padded or unbatched) raises
+        :class:`EmptySequenceError` (a ``ValueError`` and ``RuntimeError``) naming ``input``; a
+        graph batch with no node gives output (0, D*H_out) and states (L*D, 0, H_out). ``input``
+        (and ``hx``) must have the parameters' floating dtype (``.double()`` modules take float64
+        input); another dtype, integers included, is a ``ValueError`` naming both dtypes.
         """
         name = type(self).__name__
         if _is_graph(input):
@@ -190,12 +203,21 @@ class RNNBase(nn.Module):
             if not is_batched:
                 input = input.unsqueeze(0 if self.batch_first else 1)
             batch = input.size(0 if self.batch_first else 1)
+            if input.size(1 if self.batch_first else 0) == 0:
+                raise EmptySequenceError(
+                    f"{name}: input has no time step (shape {tuple(input.shape)}, T = 0 along dim "
+                    f"{1 if self.batch_first else 0}); torch.nn's RNNs need sequence length > 0")
             batch_sizes = sorted_indices = unsorted_indices = None
         hx = self._initial_state(hx, batch, is_batched, input if batch_sizes is None else data)
         if sorted_indices is not None:
             hx = tuple(h.index_select(1, sorted_indices) for h in hx)
 
-        if self.engine != "generic" and self.has_fused_kernel:
+        if batch_sizes is not None and batch == 0:
+            # no row at all (a graph batch without nodes): PyTorch's fused kernels crash on an
+            # empty PackedSequence, and there is nothing to run
+            width = (self.proj_size or self.hidden_size) * (2 if self.bidirectional else 1)
+            output, hidden = data.new_zeros(0, width), hx
+        elif self.engine != "generic" and self.has_fused_kernel:
             output, hidden = self._run_fused(input if batch_sizes is None else data, batch_sizes, hx)
         else:
             output, hidden = self._run_generic(input if batch_sizes is None else data, batch_sizes, hx)
@@ -218,6 +240,18 @@ class RNNBase(nn.Module):
         if input.size(-1) != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {input.size(-1)}")
+        self._check_dtype(input, "input")
+
+    def _check_dtype(self, tensor: Tensor, what: str) -> None:
+        # torch.nn raises a ValueError here too; ours names the tensor and, for integers, does not
+        # suggest converting the module to an integer dtype.
+        expected = self.weight_ih_l0.dtype
+        if tensor.dtype != expected:
+            fix = (f"convert it with {what}.to({expected})" if not tensor.is_floating_point()
+                   else f"convert it with {what}.to({expected}) or the module with "
+                        f".to({tensor.dtype})")
+            raise ValueError(f"{type(self).__name__}: {what} has dtype {tensor.dtype}, expected "
+                             f"the floating dtype of the module's parameters, {expected}; {fix}")
 
     def _initial_state(self, hx, batch: int, is_batched: bool, like: Tensor) -> tuple[Tensor, ...]:
         name = type(self).__name__
@@ -235,10 +269,11 @@ class RNNBase(nn.Module):
                                  f"{[p.dim() for p in parts]}-D")
             parts = tuple(p.unsqueeze(1) for p in parts)
         for k, (p, shape) in enumerate(zip(parts, shapes)):
+            which = f"hx[{k}]" if len(shapes) > 1 else "hx"
             if tuple(p.shape) != shape:
-                which = f"hx[{k}]" if len(shapes) > 1 else "hx"
                 raise ValueError(f"{name}: Expected {which} of shape {shape} (num_layers * "
                                  f"num_directions, batch, size), got {tuple(p.shape)}")
+            self._check_dtype(p, which)
         return parts
 
     def _run_fused(self, input: Tensor, batch_sizes, hx) -> tuple[Tensor, tuple[Tensor, ...]]:
@@ -257,7 +292,8 @@ class RNNBase(nn.Module):
             if self.batch_first:
                 input = input.transpose(0, 1)
             steps, batch = input.size(0), input.size(1)
-            data, sizes = input.reshape(steps * batch, -1), [batch] * steps
+            # explicit width: reshape(0, -1) cannot infer it when B = 0
+            data, sizes = input.reshape(steps * batch, input.size(2)), [batch] * steps
         else:
             data, sizes = input, batch_sizes.tolist()
         project, step, chain_kernel = _STEPS[self.mode]
@@ -284,7 +320,7 @@ class RNNBase(nn.Module):
                 data = F.dropout(data, self.dropout, training=True)
         hidden = tuple(torch.stack(f) for f in finals)
         if batch_sizes is None:
-            data = data.view(len(sizes), sizes[0] if sizes else 0, -1)
+            data = data.view(len(sizes), sizes[0], data.size(-1))
             if self.batch_first:
                 data = data.transpose(0, 1)
         return data, hidden

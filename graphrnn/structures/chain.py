@@ -30,13 +30,16 @@ def chain_edges(length: int, delays: Iterable[int] = (1,), reverse: bool = False
 
     Returns ``(edge_index (2, E), delay (E,))``; edges are ordered by delay, then by t.
     ``reverse=True`` flips them (``t + k -> t``), the graph of the backward direction.
+    A chain shorter than a delay k has no edge of that delay; ``length=0`` gives (2, 0) and (0,).
     """
     delays = [int(k) for k in delays]
     if any(k <= 0 for k in delays):
         raise ValueError(f"delays must be positive integers, got {delays}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"length must be an int >= 0, got {length!r}")
     sources, targets, kinds = [], [], []
     for k in delays:
-        t = torch.arange(k, length, device=device)
+        t = torch.arange(min(k, length), length, device=device)  # empty when length <= k
         sources.append(t - k)
         targets.append(t)
         kinds.append(torch.full_like(t, k))
@@ -49,7 +52,12 @@ def chain_edges(length: int, delays: Iterable[int] = (1,), reverse: bool = False
 def chain_graph(x: Tensor, reverse: bool = False, **attrs) -> Data:
     """One sequence ``x`` (T, F) as a chain ``0 -> 1 -> ... -> T-1`` (reversed: ``T-1 -> ... -> 0``).
 
+    Returns ``Data`` with ``x`` (T, F), ``edge_index`` (2, T-1) and ``num_nodes`` T.
     Extra keyword arguments (e.g. per-node targets ``y``) are stored on the ``Data``.
+
+    An empty sequence (T = 0) is a valid, empty graph: 0 nodes and a (2, 0) ``edge_index``, as
+    PyG allows; batched with others it adds no node, so it has no row in a node-wise output and,
+    having no first node, no final state in an RNN's ``h_n`` (chains are numbered by first node).
     """
     _check_features(x, "x")
     edge_index, _ = chain_edges(x.size(0), reverse=reverse, device=x.device)
@@ -57,7 +65,8 @@ def chain_graph(x: Tensor, reverse: bool = False, **attrs) -> Data:
 
 
 def delay_chain_graph(x: Tensor, delays: int | Sequence[int] = 1, **attrs) -> Data:
-    """One sequence ``x`` (T, F) with delay edges ``t - k -> t`` for k in ``delays``.
+    """One sequence ``x`` (T, F) with delay edges ``t - k -> t`` for k in ``delays``
+    (only those with ``t - k >= 0``; T = 0 gives an empty graph, as :func:`chain_graph`).
 
     ``delays=K`` (an int) means k = 1..K: the graph of a TDNN layer, an AR(K) or NARX model.
     ``edge_delay`` (E,) holds k for each edge, so a cell can weight each delay separately.
@@ -69,7 +78,12 @@ def delay_chain_graph(x: Tensor, delays: int | Sequence[int] = 1, **attrs) -> Da
 
 
 def chains_from_list(sequences: Sequence[Tensor], reverse: bool = False) -> Batch:
-    """A batch of chains from a list of (T_i, F) tensors (lengths may differ, none padded)."""
+    """A batch of chains from a list of (T_i, F) tensors (lengths may differ, none padded).
+
+    A sequence with T_i = 0 is an empty graph in the batch (see :func:`chain_graph`); an empty
+    list is a ``ValueError``: PyG's ``Batch`` cannot be built from no graph, and no feature
+    width could be known.
+    """
     if len(sequences) == 0:
         raise ValueError("sequences is empty: a batch needs at least one sequence")
     for i, s in enumerate(sequences):
@@ -82,13 +96,21 @@ def chains_from_padded(padded: Tensor, lengths: Tensor | Sequence[int] | None = 
     """A batch of chains from a padded tensor (T, B, F) (``(B, T, F)`` if ``batch_first``).
 
     Args:
-        lengths: the true length of each sequence (default: all T). Padding beyond it is dropped.
+        lengths: the true length of each sequence, in [1, T] as for ``pack_padded_sequence``
+            (default: all T). Padding beyond it is dropped.
+
+    A ``padded`` with no sequence (B = 0) or no time step (T = 0) is a ``ValueError`` naming it,
+    as ``pack_padded_sequence`` rejects them; build empty chains with :func:`chain_graph`.
     """
     _check_features(padded, "padded")
     if padded.dim() < 2:
         raise ValueError(f"padded must have shape (T, B, *) or (B, T, *), got {tuple(padded.shape)}")
     seqs = padded if batch_first else padded.transpose(0, 1)
     steps = seqs.size(1)
+    if seqs.size(0) == 0 or steps == 0:
+        what = "no sequence (B = 0)" if seqs.size(0) == 0 else "no time step (T = 0)"
+        raise ValueError(f"padded of shape {tuple(padded.shape)} (batch_first={batch_first}) holds "
+                         f"{what}; a batch of chains needs at least one sequence of length >= 1")
     if lengths is None:
         lengths = [steps] * seqs.size(0)
     lengths = [int(n) for n in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]
@@ -102,9 +124,15 @@ def chains_from_padded(padded: Tensor, lengths: Tensor | Sequence[int] | None = 
 
 
 def chains_from_packed(packed: PackedSequence, reverse: bool = False) -> Batch:
-    """A batch of chains from a ``PackedSequence``, in the original (unsorted) batch order."""
+    """A batch of chains from a ``PackedSequence``, in the original (unsorted) batch order.
+
+    A ``PackedSequence`` holding no step (empty ``batch_sizes``) is a ``ValueError`` naming it.
+    """
     if not isinstance(packed, PackedSequence):
         raise TypeError(f"packed must be a PackedSequence, got {type(packed).__name__}")
+    if packed.batch_sizes.numel() == 0 or packed.data.size(0) == 0:
+        raise ValueError(f"packed holds no sequence (data of shape {tuple(packed.data.shape)}); a "
+                         "batch of chains needs at least one sequence of length >= 1")
     return chains_from_list(unpack_sequence(packed), reverse=reverse)
 
 

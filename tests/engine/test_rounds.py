@@ -104,8 +104,53 @@ def test_round_graph_in_edges_and_argument_checks():
     src, dst, slot = RoundGraph(ei, 3).in_edges
     assert dst.tolist() == [0, 1, 1, 2] and src.tolist() == [2, 0, 2, 1]
     assert slot.tolist() == [0, 0, 1, 0]
-    with pytest.raises(ValueError, match=r"edge_index must have shape \[2, E\]"):
-        RoundGraph(ei[0], 3)
+    with pytest.raises(ValueError, match=r"edge_index must have shape \(2, E\), got \(4,\)"):
+        RoundGraph(ei[0], 3)     # the schedule's one check (check_edge_index) and its message
     cell = GRUCell(2, 3)
     x = torch.randn(3, 2)
     assert propagate_rounds(cell, x, ei, 0)[0].abs().sum() == 0   # zero rounds: the zero state
+
+
+BAD_EDGES = [(lambda ei: ei.float(), TypeError, "torch.long node indices.*float32"),
+             (lambda ei: ei.int(), TypeError, "torch.long node indices.*int32"),
+             (lambda ei: torch.cat([ei, torch.tensor([[0], [9]])], 1), ValueError,
+              r"edge_index holds node index 9, expected indices in \[0, 4\)"),
+             (lambda ei: torch.cat([ei, torch.tensor([[-1], [0]])], 1), ValueError,
+              "edge_index holds node index -1")]
+
+
+@pytest.mark.parametrize("bad,error,message", BAD_EDGES)
+def test_bad_graph_inputs_at_propagate_rounds_name_the_argument(bad, error, message):
+    ei = torch.tensor([[0, 1, 2], [1, 2, 3]])
+    x = torch.randn(4, 2)
+    with pytest.raises(error, match=message):
+        propagate_rounds(GRUCell(2, 3), x, bad(ei), 2)
+    with pytest.raises(error, match=message):
+        RoundGraph(bad(ei), 4)
+    # the entry points that build a RoundGraph first give the same message
+    with pytest.raises(error, match=message):
+        GatedMessagePassing(2, 3)(x, bad(ei))
+    with pytest.raises(error, match=message):
+        edges = bad(ei)
+        GatedMessagePassing(2, 3, message="edge_network", edge_dim=2)(x, edges,
+                                                                      torch.randn(edges.size(1), 2))
+
+
+def test_bad_num_nodes_num_rounds_and_companions_name_the_argument():
+    ei = torch.tensor([[0, 1, 2], [1, 2, 3]])
+    x = torch.randn(4, 2)
+    with pytest.raises(ValueError, match="num_nodes must be >= 0, got -1"):
+        RoundGraph(torch.zeros(2, 0, dtype=torch.long), -1)
+    with pytest.raises(TypeError, match="num_nodes must be an int, got 2.5"):
+        RoundGraph(ei, 2.5)
+    assert RoundGraph(ei, torch.tensor(4)).num_nodes == 4
+    assert RoundGraph(torch.zeros(2, 0, dtype=torch.long), 0).in_edges[0].numel() == 0
+    with pytest.raises(ValueError, match=r"num_rounds must be >= 0, got -1"):
+        propagate_rounds(GRUCell(2, 3), x, ei, -1)
+    for bad in (1.5, True, None):
+        with pytest.raises(TypeError, match="num_rounds must be an int"):
+            propagate_rounds(GRUCell(2, 3), x, ei, bad)
+    with pytest.raises(ValueError, match=r"edge_attr must have one row per edge \(3\)"):
+        RoundGraph(ei, 4, edge_attr=torch.randn(5, 2))
+    with pytest.raises(ValueError, match=r"batch must have shape \(4,\)"):
+        RoundGraph(ei, 4, batch=torch.zeros(3, dtype=torch.long))

@@ -236,3 +236,58 @@ def test_gnblock_without_globals_and_recurrent_without_state():
     assert x2.shape == (x.size(0), 4) and e2.shape == (ei.size(1), 5) and u2 is None
     with pytest.raises(ValueError, match="no edge features to use as its state"):
         GraphNetwork(nn.GRUCell(6, 4), use_globals=False)(x, ei, None, None, batch)
+
+
+class _LinearLike(nn.Module):
+    """Not an nn.Linear subclass, but exposes what the split needs: weight (out, in), bias,
+    in_features and out_features."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.randn(out_features, in_features))
+        self.bias = nn.Parameter(torch.randn(out_features))
+
+    def forward(self, x):
+        return x @ self.weight.t() + self.bias
+
+
+class _Residual(nn.Module):
+    """Its first child is a Linear, but its forward is not 'children in order'."""
+
+    def __init__(self, features):
+        super().__init__()
+        self.lin = nn.Linear(features, features)
+
+    def forward(self, x):
+        return x + self.lin(x)
+
+
+def test_first_linear_is_found_by_what_a_layer_exposes_not_its_class():
+    from graphrnn.nn.graph_network_updates import first_linear, update_for
+    lin, like = nn.Linear(3, 2), _LinearLike(3, 2)
+    assert first_linear(lin) is lin and first_linear(like) is like
+    seq = nn.Sequential(like, nn.ReLU())
+    assert first_linear(seq) is like
+    net = mlp(3, 4, 2)
+    assert first_linear(net) is net[0]
+    for model in (nn.Sequential(), nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), nn.Embedding(5, 3),
+                  nn.LazyLinear(2), nn.Bilinear(2, 2, 2), _Residual(3), torch.tanh,
+                  nn.ModuleDict({"a": nn.Linear(3, 2)})):
+        assert first_linear(model) is None, type(model).__name__
+    assert update_for(seq).rest[0].__class__ is nn.ReLU
+
+
+@pytest.mark.parametrize("make", [lambda n: nn.Sequential(_LinearLike(n, 5), nn.Tanh()),
+                                  lambda n: _LinearLike(n, 5), lambda n: _Residual(n)])
+def test_duck_typed_and_plain_updates_give_the_same_result_split_or_not(make):
+    torch.manual_seed(3)
+    x, ei, ea, u, batch = batched_graphs()
+    width = 2 + 3 + 3 + 4
+    block = GraphNetwork(edge_model=make(width), node_model=None, global_model=None)
+    keys = list(block.state_dict())
+    split = block(x, ei, ea, u, batch)[1]
+    block.split_first_linear = False
+    whole = block(x, ei, ea, u, batch)[1]
+    torch.testing.assert_close(split, whole, atol=1e-5, rtol=1e-5)
+    assert list(block.state_dict()) == keys

@@ -57,3 +57,30 @@ def test_bad_inputs():
     bad[2, 1] = float("nan")
     with pytest.raises(ValueError, match=r"sequences\[1\] holds a non-finite value \(nan\) at index \(2, 1\)"):
         chains_from_list([torch.randn(3, 2), bad])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_empty_sequence_is_an_empty_chain(reverse):
+    data = chain_graph(torch.randn(0, 128), reverse=reverse)
+    assert data.num_nodes == 0 and data.x.shape == (0, 128)
+    assert data.edge_index.shape == (2, 0) and data.edge_index.dtype == torch.long
+    delayed = delay_chain_graph(torch.randn(0, 2), delays=3)
+    assert delayed.edge_index.shape == (2, 0) and delayed.edge_delay.shape == (0,)
+    # a chain shorter than a delay has no edge of that delay
+    assert delay_chain_graph(torch.randn(2, 1), delays=3).edge_index.tolist() == [[0], [1]]
+    with pytest.raises(ValueError, match="length must be an int >= 0"):
+        chain_edges(-1)
+
+
+def test_batch_constructors_on_empty_input_name_it():
+    batch = chains_from_list([torch.randn(0, 2), torch.randn(3, 2)])
+    assert batch.num_nodes == 3 and batch.edge_index.tolist() == [[0, 1], [1, 2]]
+    with pytest.raises(ValueError, match="sequences is empty"):
+        chains_from_list([])
+    with pytest.raises(ValueError, match=r"padded of shape \(0, 2, 3\).*no time step"):
+        chains_from_padded(torch.randn(0, 2, 3))
+    with pytest.raises(ValueError, match=r"padded of shape \(0, 4, 3\).*no sequence"):
+        chains_from_padded(torch.randn(0, 4, 3), batch_first=True)
+    from torch.nn.utils.rnn import PackedSequence
+    with pytest.raises(ValueError, match="packed holds no sequence"):
+        chains_from_packed(PackedSequence(torch.randn(0, 3), torch.zeros(0, dtype=torch.long)))
