@@ -2,7 +2,8 @@
 
 The application is ``graphrnn.apps.molecules`` (``graphrnn train esol`` runs the same code); this
 script shows it from Python: each data set's settings are a dict in ``PRESETS`` (``"freesolv"``,
-``"lipophilicity"``, ``"bbbp"``, ``"tpsa"``), the run's settings one dataclass, the results one dict.
+``"lipophilicity"``, ``"bbbp"``, ``"tpsa"``), the run's settings one dataclass, the results one
+dict.
 Your own CSV works the same way: ``Config(csv="mine.csv", target_col=["logS"])``.
 
     python examples/esol.py            # about 2 minutes on one CPU thread

@@ -52,7 +52,8 @@ def _interrupted(command: str, name: str | None, argv: list[str]) -> int:
         if os.path.isfile(last):
             resume = " ".join(["graphrnn", "train", name, *argv,
                                *([] if "--resume" in argv else ["--resume"])])
-            print(f"\ninterrupted; the last finished epoch is in {last}; continue with:\n  {resume}",
+            print(f"\ninterrupted; the last finished epoch is in {last}; "
+                  f"continue with:\n  {resume}",
                   file=sys.stderr)
             return 130
     print("\ninterrupted", file=sys.stderr)

@@ -226,7 +226,8 @@ class Schedule:
         return len(self.level_sizes)
 
     def to(self, device) -> Schedule:
-        fields = {k: (v.to(device) if isinstance(v, Tensor) else v) for k, v in self.__dict__.items()}
+        fields = {k: (v.to(device) if isinstance(v, Tensor) else v)
+                  for k, v in self.__dict__.items()}
         return Schedule(**fields)
 
     def __repr__(self) -> str:
@@ -330,9 +331,9 @@ class AddLevels:
 class ChainLayout:
     """A forest of chains laid out as a ``PackedSequence`` lays out a batch of sequences.
 
-    Packed row ``r`` holds node ``order[r]``; step ``t`` holds ``batch_sizes[t]`` rows, one per chain
-    longer than ``t``, chains sorted by decreasing length (so the chains still running at step ``t``
-    are a prefix of those running at ``t - 1``, exactly as in ``torch.nn.utils.rnn``).
+    Packed row ``r`` holds node ``order[r]``; step ``t`` holds ``batch_sizes[t]`` rows, one per
+    chain longer than ``t``, chains sorted by decreasing length (so the chains still running at step
+    ``t`` are a prefix of those running at ``t - 1``, exactly as in ``torch.nn.utils.rnn``).
 
     Attributes:
         order: (N,) node ids in packed order.

@@ -70,12 +70,14 @@ def test_smiles_fuzz():
 
 
 @pytest.mark.parametrize("reader,make", [
-    (read_conll, lambda: "\n".join(" ".join(random_text(RNG.randint(0, 5)).split()[:RNG.randint(0, 4)])
-                                    for _ in range(RNG.randint(1, 6)))),
+    (read_conll, lambda: "\n".join(
+        " ".join(random_text(RNG.randint(0, 5)).split()[:RNG.randint(0, 4)])
+        for _ in range(RNG.randint(1, 6)))),
     (read_title_content, lambda: "\n".join(random_text(RNG.randint(0, 20)) for _ in range(3))),
     (read_blank_line, lambda: "\n".join(random_text(RNG.randint(0, 20)) for _ in range(3))),
     (read_chinese_poetry, lambda: RNG.choice(['[{"paragraphs": ["a"], "title": 1}]', "[1, 2]",
-                                              "{}", "[", '[{"paragraphs": "x"}]']) + random_text(2)),
+                                              "{}", "[", '[{"paragraphs": "x"}]'])
+                                  + random_text(2)),
 ])
 def test_reader_fuzz(tmp_path, reader, make):
     path = tmp_path / "input.txt"

@@ -3,8 +3,8 @@
 Layers, first to last; a module may import modules of its own layer or of earlier ones only
 (``graphrnn/__init__.py`` holds the version and imports nothing):
 
-    lazy, io, structures, schedule, kernels, cells, engine, nn, datasets, tasks, models, train, plots, bench,
-    apps, cli
+    lazy, io, structures, schedule, kernels, cells, engine, nn, datasets, tasks, models, train,
+    plots, bench, apps, cli
 
 Every ``import`` counts, those inside functions too: a lazy import is still a dependency. Imports
 under ``if TYPE_CHECKING:`` are left out: they name types for annotations and never run.

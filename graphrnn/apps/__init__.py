@@ -63,8 +63,8 @@ APPS: dict[str, AppEntry] = {
     "sst": AppEntry("graphrnn.apps.sst",
                     "Tree-LSTM sentiment on the Stanford Sentiment Treebank (or your PTB trees)"),
     "conll_chunking": AppEntry("graphrnn.apps.tagging",
-                               "BiLSTM(-CRF) chunking, POS tagging, word segmentation on CoNLL-2000 "
-                               "(or your CoNLL columns)"),
+                               "BiLSTM(-CRF) chunking, POS tagging, word segmentation on "
+                               "CoNLL-2000 (or your CoNLL columns)"),
     "molecules": AppEntry("graphrnn.apps.molecules",
                           "message passing on your CSV of SMILES and values (--csv)", "molecules"),
     "esol": AppEntry("graphrnn.apps.molecules",

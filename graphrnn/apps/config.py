@@ -131,7 +131,8 @@ def _parse_value(kind: type, name: str):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{name} takes {'an integer' if kind is int else 'a number' if kind is float else kind.__name__}"
+                f"{name} takes "
+                f"{'an integer' if kind is int else 'a number' if kind is float else kind.__name__}"
                 f", got {text!r}") from None
         return value
     return parse

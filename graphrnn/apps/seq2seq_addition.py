@@ -48,7 +48,8 @@ def _splits(config: Config) -> dict:
 
 
 def build_model(config: Config, vocab):
-    """The Seq2Seq of ``config`` over ``vocab`` (a fresh one; load a checkpoint's weights into it)."""
+    """The Seq2Seq of ``config`` over ``vocab`` (a fresh one; load a checkpoint's weights into
+    it)."""
     from ..models.seq2seq import Seq2Seq
 
     return Seq2Seq(len(vocab), len(vocab), embedding_dim=config.embedding_dim,

@@ -44,8 +44,10 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
             rows.append({"cell": mode if name != "peephole" else "LSTM peephole", "path": name,
                          "B": batch, "T": steps, "torch_ms": 1e3 * times["torch"],
                          "ours_ms": 1e3 * times[name], "ratio": times[name] / times["torch"],
-                         "mem_ratio": mems[name] / mems["torch"] if memory and mems["torch"] else None,
-                         "ours_mb": mems.get(name, 0) / 2**20, "torch_mb": mems.get("torch", 0) / 2**20})
+                         "mem_ratio": (mems[name] / mems["torch"] if memory and mems["torch"]
+                                       else None),
+                         "ours_mb": mems.get(name, 0) / 2**20,
+                         "torch_mb": mems.get("torch", 0) / 2**20})
     return rows
 
 
@@ -66,7 +68,8 @@ def run(argv=None) -> list[dict]:
                         help="a small smoke run: B=8, T=20, input 16, hidden 32, 2 repeats")
     args = parser.parse_args(argv)
     if args.quick:
-        args.batch, args.steps, args.input_size, args.hidden_size, args.repeats = [8], [20], 16, 32, 2
+        args.batch, args.steps, args.input_size, args.hidden_size, args.repeats = (
+            [8], [20], 16, 32, 2)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"graphrnn bench chain: forward+backward, float32, CPU; {machine_line()}")

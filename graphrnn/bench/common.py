@@ -4,9 +4,9 @@ Times are wall-clock seconds of forward + backward, the fastest of ``repeats`` r
 ``warmup`` runs (as :mod:`timeit` advises: slower runs measure the machine's other work, which on a
 shared 2-core VM varies by +-15% from minute to minute, not the code); implementations being
 compared are measured interleaved in one process, in a shuffled order each round (B, A, then
-A, B, ...), so drift and whatever the previous run left behind hit them alike. Peak memory is read from PyTorch's own
-allocator events (``torch.profiler`` with ``profile_memory=True``): the highest total allocated
-during one run, minus what was allocated before it.
+A, B, ...), so drift and whatever the previous run left behind hit them alike. Peak memory is
+read from PyTorch's own allocator events (``torch.profiler`` with ``profile_memory=True``): the
+highest total allocated during one run, minus what was allocated before it.
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ from .common import time_interleaved
 def fully_connected_batch(num_graphs: int, num_particles: int, node_features: int,
                           edge_features: int, global_features: int, seed: int = 0):
     """Random features on ``num_graphs`` fully connected graphs of ``num_particles`` nodes (no
-    self-loops). Returns ``x [N, F_v], edge_index [2, E], edge_attr [E, F_e], u [B, F_u], batch``."""
+    self-loops). Returns ``x [N, F_v], edge_index [2, E], edge_attr [E, F_e], u [B, F_u],
+    batch``."""
     g = torch.Generator().manual_seed(seed)
     n = num_particles
     src, dst = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
@@ -91,8 +92,10 @@ def _step(model, inputs) -> None:
 
 def run(argv: Sequence[str] | None = None) -> list[dict]:
     """Parse ``argv``, run the benchmark, print a table and return its rows."""
-    parser = argparse.ArgumentParser(prog="graphrnn bench graph", description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per model (the fastest is reported)")
+    parser = argparse.ArgumentParser(prog="graphrnn bench graph",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="timed runs per model (the fastest is reported)")
     parser.add_argument("--batch", type=int, default=512, help="graphs per batch")
     parser.add_argument("--particles", type=int, nargs="+", default=[5, 10],
                         help="particles per fully connected system")

@@ -19,10 +19,11 @@ Both compute ``sum of h over every node`` and its gradient with respect to the c
 and the word vectors (not the vectors with ``--freeze-embeddings``); they are checked to agree
 before timing. Every row processes the same ``--trees`` trees (the recursion one at a time, the
 schedule in batches of B), timed in interleaved rounds in a shuffled order, so all see the same
-load on a shared machine; the fastest round of each is reported (:mod:`graphrnn.bench.common`). Peak memory is
-the largest net amount of CPU memory allocated during one forward+backward step (one batch, or one
-tree for the recursion), from the allocation events that ``torch.profiler.profile(profile_memory=True)`` records
-(tensors that exist before the step, such as the parameters, are not counted).
+load on a shared machine; the fastest round of each is reported (:mod:`graphrnn.bench.common`).
+Peak memory is the largest net amount of CPU memory allocated during one forward+backward step
+(one batch, or one tree for the recursion), from the allocation events that
+``torch.profiler.profile(profile_memory=True)`` records (tensors that exist before the step, such
+as the parameters, are not counted).
 
 Run it with ``python -m graphrnn.bench.tree`` (or ``graphrnn bench tree``).
 """

@@ -54,11 +54,11 @@ class LevelKernel(NamedTuple):
     Calling the kernel, ``kernel(xw, schedule)``, runs it from the full projections (N, G) of
     every node in schedule order, as :func:`graphrnn.engine.propagate` does.
     """
-    run: Callable[[Tensor, Tensor, "Schedule"], State]
+    run: Callable[[Tensor, Tensor, Schedule], State]
     project_sources: Callable[[Tensor], Tensor]
     source_part: Callable[[Tensor], Tensor]
 
-    def __call__(self, xw: Tensor, schedule: "Schedule") -> State:
+    def __call__(self, xw: Tensor, schedule: Schedule) -> State:
         first = schedule.level_sizes[0] if schedule.level_sizes else 0
         return self.run(self.source_part(xw[:first]), xw[first:], schedule)
 
@@ -86,7 +86,8 @@ class RecurrentCell(nn.Module):
                              f"{hidden_size}")
         if aggr not in AGGREGATIONS:
             raise ValueError(f"aggr must be one of {AGGREGATIONS}, got {aggr!r}")
-        self.input_size, self.hidden_size, self.bias, self.aggr = input_size, hidden_size, bias, aggr
+        self.input_size, self.hidden_size, self.bias, self.aggr = (input_size, hidden_size, bias,
+                                                                   aggr)
 
     # -- to be defined by subclasses ------------------------------------------------------------
     @property
@@ -159,7 +160,7 @@ class RecurrentCell(nn.Module):
                            for s in children)
         return self.step(xw, aggregated)
 
-    def round(self, xw: Tensor, state: State, graph: "RoundGraph", t: int) -> State:
+    def round(self, xw: Tensor, state: State, graph: RoundGraph, t: int) -> State:
         """One synchronous round of :func:`graphrnn.engine.propagate_rounds`: every node's
         predecessors' states of the previous round, combined with the node's (N, G) projection.
         ``t`` (the round) is unused: the same weights every round."""
@@ -170,11 +171,12 @@ class RecurrentCell(nn.Module):
     def forward(self, input: Tensor, hx=None):
         """One step, as the ``torch.nn`` cells: input (B, I) or (I,), ``hx`` as the cell's state."""
         if input.dim() not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: expected input of shape (B, {self.input_size}) "
-                             f"or ({self.input_size},), got {tuple(input.shape)}")
+            raise ValueError(f"{type(self).__name__}: expected input of shape "
+                             f"(B, {self.input_size}) or ({self.input_size},), "
+                             f"got {tuple(input.shape)}")
         if input.size(-1) != self.input_size:
-            raise ValueError(f"{type(self).__name__}: input has {input.size(-1)} features, expected "
-                             f"input_size={self.input_size}")
+            raise ValueError(f"{type(self).__name__}: input has {input.size(-1)} features, "
+                             f"expected input_size={self.input_size}")
         unbatched = input.dim() == 1
         x = input.unsqueeze(0) if unbatched else input
         if hx is None:

@@ -39,7 +39,8 @@ def gru_step(w, xw: Tensor, state: State) -> State:
         r, z = rz.chunk(2, 1)
         n = torch.tanh(torch.addcmul(xw[:, 2 * size:], r, gh[:, 2 * size:]))
     else:
-        b_rz, b_n = (w.bias_hh[:2 * size], w.bias_hh[2 * size:]) if w.bias_hh is not None else (None, None)
+        b_rz, b_n = ((w.bias_hh[:2 * size], w.bias_hh[2 * size:]) if w.bias_hh is not None
+                     else (None, None))
         rz = torch.sigmoid(xw[:, :2 * size] + F.linear(h, w.weight_hh[:2 * size], b_rz))
         r, z = rz.chunk(2, 1)
         n = torch.tanh(xw[:, 2 * size:] + F.linear(r * h, w.weight_hh[2 * size:], b_n))

@@ -108,7 +108,8 @@ class LSTMCell(RecurrentCell):
         if proj_size < 0 or proj_size >= hidden_size and proj_size != 0:
             raise ValueError(f"proj_size must be 0 or in [1, hidden_size), got {proj_size}")
         if coupled and not forget_gate:
-            raise ValueError("coupled=True defines the forget gate as 1 - i; it needs forget_gate=True")
+            raise ValueError("coupled=True defines the forget gate as 1 - i; "
+                             "it needs forget_gate=True")
         self.proj_size, self.forget_gate, self.coupled, self.peephole = (
             proj_size, forget_gate, coupled, peephole)
         self.num_gates = lstm_num_gates(forget_gate, coupled)

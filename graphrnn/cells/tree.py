@@ -32,7 +32,6 @@ from torch import Tensor
 from .base import RecurrentCell, State
 from .srn import NONLINEARITIES
 
-
 # -- layouts ----------------------------------------------------------------------------------
 
 def _uniform_degree(index: Tensor, slot: Tensor, num_nodes: int) -> int | None:
@@ -65,7 +64,7 @@ def dense_children(states: Tensor, index: Tensor, slot: Tensor, num_nodes: int,
     return flat.view(num_nodes, width, size)
 
 
-def _check_dense(cell: "TreeCell", children: State, n: int) -> int:
+def _check_dense(cell: TreeCell, children: State, n: int) -> int:
     """Number of child positions K of dense children ``(n, K, size)``; checks their shapes."""
     if len(children) != len(cell.state_sizes):
         raise ValueError(f"{type(cell).__name__}: expected {len(cell.state_sizes)} state "
@@ -164,9 +163,9 @@ class RecursiveNetCell(TreeCell):
         h_j = f\big(W_{ih} x_j + b_{ih} + W_{hh} [h_{j1}; h_{j2}; \dots; h_{jN}] + b_{hh}\big)
 
     with :math:`[h_{j1}; \dots; h_{jN}]` the node's children in order, concatenated (missing
-    children as zeros) and :math:`f` = tanh. For a binary node without a word this is Socher et al.'s
-    :math:`p = f(W [c_1; c_2] + b)`; a leaf is :math:`f(W_{ih} x_j + b)`, its word's projection.
-    With ``arity=1`` it is the Elman cell (:class:`~graphrnn.cells.SRNCell`).
+    children as zeros) and :math:`f` = tanh. For a binary node without a word this is Socher et
+    al.'s :math:`p = f(W [c_1; c_2] + b)`; a leaf is :math:`f(W_{ih} x_j + b)`, its word's
+    projection. With ``arity=1`` it is the Elman cell (:class:`~graphrnn.cells.SRNCell`).
 
     Socher, Lin, Ng & Manning, "Parsing Natural Scenes and Natural Language with Recursive Neural
     Networks", ICML 2011; Socher et al., "Recursive Deep Models for Semantic Compositionality Over a

@@ -121,9 +121,9 @@ class NaryTreeLSTMCell(TreeCell):
         bias: whether there are biases. Default: ``True``.
 
     Parameters: ``weight_ih`` (4H, I) = [W^(i); W^(f); W^(u); W^(o)] (torch's gate order
-    i, f, g, o); ``weight_hh`` ((3+N)H, N H), rows [U^(i); U^(f)_1; ...; U^(f)_N; U^(u); U^(o)], the columns
-    ``l*H:(l+1)*H`` of each row block acting on child l (so ``U^(f)_{kl}`` is rows of block
-    ``f_k``, columns of child l); ``bias_ih``, ``bias_hh`` (4H), whose sum is b.
+    i, f, g, o); ``weight_hh`` ((3+N)H, N H), rows [U^(i); U^(f)_1; ...; U^(f)_N; U^(u); U^(o)],
+    the columns ``l*H:(l+1)*H`` of each row block acting on child l (so ``U^(f)_{kl}`` is rows of
+    block ``f_k``, columns of child l); ``bias_ih``, ``bias_hh`` (4H), whose sum is b.
     State: ``(h, c)``, each (n, H).
     """
 

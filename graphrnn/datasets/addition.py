@@ -30,7 +30,8 @@ from typing import NamedTuple
 
 import torch
 
-__all__ = ["AdditionBatch", "to_digits", "from_digits", "make_addition", "Learn2Carry", "TrainingDraws"]
+__all__ = ["AdditionBatch", "to_digits", "from_digits", "make_addition", "Learn2Carry",
+           "TrainingDraws"]
 
 
 class AdditionBatch(NamedTuple):
@@ -230,7 +231,8 @@ class TrainingDraws:
     """
 
     def __init__(self, batch_size: int, num_batches: int, epoch: int = 0, **task):
-        self.batch_size, self.num_batches, self.epoch, self.task = batch_size, num_batches, epoch, task
+        self.batch_size, self.num_batches, self.epoch, self.task = (batch_size, num_batches, epoch,
+                                                                    task)
 
     def __len__(self) -> int:
         return self.num_batches

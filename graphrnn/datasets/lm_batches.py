@@ -46,7 +46,8 @@ def lm_batch(sequences: Sequence[Sequence[str]], vocab: Vocab, batch_first: bool
 
 class LMCollate:
     """``collate_fn`` for a ``DataLoader`` over token lists: ``lm_batch(sequences, vocab)`` ->
-    ``(inputs (B, T), targets (B, T), lengths (B,))`` (picklable, so worker processes can use it)."""
+    ``(inputs (B, T), targets (B, T), lengths (B,))`` (picklable, so worker processes can use
+    it)."""
 
     def __init__(self, vocab: Vocab):
         self.vocab = vocab

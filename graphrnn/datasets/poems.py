@@ -14,9 +14,10 @@ A poem's text is its verse with every whitespace character removed, punctuation 
 ``床前明月光，疑是地上霜。举头望明月，低头思故乡。``.
 
 Regulated verse (jueju / lüshi): every line has 5 or 7 characters, there are 4 or 8 lines, and the
-punctuation is in place: ``，`` after each odd line and ``。`` after each even one. :func:`check_form`
-tests this, both to filter a corpus and to judge generated poems. The data set built on these
-readers, :class:`~graphrnn.datasets.tang_poems.TangPoems`, is in :mod:`graphrnn.datasets.tang_poems`.
+punctuation is in place: ``，`` after each odd line and ``。`` after each even one.
+:func:`check_form` tests this, both to filter a corpus and to judge generated poems. The data set
+built on these readers, :class:`~graphrnn.datasets.tang_poems.TangPoems`, is in
+:mod:`graphrnn.datasets.tang_poems`.
 """
 from __future__ import annotations
 
@@ -146,8 +147,8 @@ def read_poems(path: str | os.PathLike, layout: str = "auto", **kwargs) -> list[
 # filters and the form check
 
 #: symbols that mark editorial notes, lacunae or markup rather than verse (nndl's filter drops
-#: poems holding ``_ ( （ 《 [``; chinese-poetry uses ``□`` for illegible characters and ``[]``/``{}``
-#: for notes).
+#: poems holding ``_ ( （ 《 [``; chinese-poetry uses ``□`` for illegible characters and
+#: ``[]``/``{}`` for notes).
 UNWANTED_SYMBOLS = frozenset("_()（）《》[]【】{}<>□/「」『』")
 _IDEOGRAPH_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _VERSE_PUNCT = frozenset("，。？！；：、")
@@ -156,7 +157,8 @@ _VERSE_PUNCT = frozenset("，。？！；：、")
 def has_unwanted_symbols(text: str, unwanted: Iterable[str] = UNWANTED_SYMBOLS,
                          strict: bool = False) -> bool:
     """Whether ``text`` holds any of ``unwanted``; with ``strict``, also any character that is
-    neither a CJK ideograph nor verse punctuation (``，。？！；：、``), e.g. Latin letters or digits."""
+    neither a CJK ideograph nor verse punctuation (``，。？！；：、``), e.g. Latin letters or
+    digits."""
     unwanted = set(unwanted)
     for ch in text:
         if ch in unwanted:
@@ -228,8 +230,8 @@ def check_form(text: str, line_lengths: int | Sequence[int] = (5, 7),
     Well formed means: the text (whitespace ignored) is a sequence of lines, each made only of CJK
     ideographs and followed by exactly one mark; line ``i`` (1-based) is followed by ``，`` when
     ``i`` is odd and by ``。`` when ``i`` is even; all lines have the same length, one of
-    ``line_lengths``; the number of lines is one of ``num_lines``. So ``床前明月光，疑是地上霜。举头望明月，低头思故乡。``
-    passes with the defaults.
+    ``line_lengths``; the number of lines is one of ``num_lines``. So
+    ``床前明月光，疑是地上霜。举头望明月，低头思故乡。`` passes with the defaults.
 
     Args:
         text: the poem.

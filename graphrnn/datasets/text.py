@@ -266,7 +266,8 @@ class Vocab:
     # --- encode / decode -----------------------------------------------------------------------
     def encode(self, tokens: Iterable[str], add_bos: bool = False, add_eos: bool = False
                ) -> list[int]:
-        """Indices of ``tokens`` (unknown -> ``<unk>``), optionally between ``<bos>`` and ``<eos>``."""
+        """Indices of ``tokens`` (unknown -> ``<unk>``), optionally between ``<bos>`` and
+        ``<eos>``."""
         if isinstance(tokens, str):
             tokens = list(tokens)
         ids = [self[t] for t in tokens]

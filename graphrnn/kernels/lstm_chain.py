@@ -31,7 +31,8 @@ def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
 
 
 def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
-    """Column permutation from torch's gate order (i, f, g, o | i, g, o) to (i, f, o, g | i, o, g)."""
+    """Column permutation from torch's gate order (i, f, g, o | i, g, o) to
+    (i, f, o, g | i, o, g)."""
     return block_rows([0, 1, 3, 2] if num_gates == 4 else [0, 2, 1], hidden_size, device)
 
 

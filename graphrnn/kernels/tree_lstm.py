@@ -28,9 +28,9 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from ..schedule import Schedule
 from .lstm_chain import block_rows
 from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
-from ..schedule import Schedule
 
 
 def child_table(schedule: Schedule, arity: int) -> Tensor:

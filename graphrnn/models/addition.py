@@ -72,7 +72,8 @@ class AdditionRNN(nn.Module):
             raise ValueError(f"AdditionRNN: a and b must both be (B, T) digit tensors, got a "
                              f"{tuple(a.shape)} and b {tuple(b.shape)}")
         for name, d in (("a", a), ("b", b)):
-            if d.dtype != torch.long or (d.numel() and (int(d.min()) < 0 or int(d.max()) >= self.base)):
+            if d.dtype != torch.long or (d.numel() and (int(d.min()) < 0
+                                                        or int(d.max()) >= self.base)):
                 raise ValueError(f"AdditionRNN: {name} must hold long digits in [0, {self.base}), "
                                  f"got dtype {d.dtype}" + (f", range [{int(d.min())}, "
                                                            f"{int(d.max())}]" if d.numel() else ""))
@@ -132,7 +133,8 @@ def evaluate_addition(model: nn.Module, batch, batch_size: int = 1000) -> dict[s
     """
     a, b, s = batch
     device = next(model.parameters()).device
-    preds = [add_numbers(model, a[i:i + batch_size].to(device), b[i:i + batch_size].to(device)).cpu()
+    preds = [add_numbers(model, a[i:i + batch_size].to(device),
+                         b[i:i + batch_size].to(device)).cpu()
              for i in range(0, len(a), batch_size)]
     pred = torch.cat(preds) if preds else s.new_zeros(s.shape)
     wrong = int(((pred != s).any(-1)).sum())

@@ -15,8 +15,8 @@ linear projection ``H -> D`` comes first.
 
 Training and scoring follow the convention of :mod:`graphrnn.tasks.ngram`: a sequence of ``n``
 tokens is ``n + 1`` predictions (``s_1 .. s_n`` and ``<eos>``) given ``<bos>`` and the prefix, the
-batches come from :func:`~graphrnn.datasets.lm_batches.lm_batch` (``LMCollate`` in a loader), and the
-perplexity is ``exp(sum NLL / predicted tokens)``, so the number :func:`perplexity` reports is
+batches come from :func:`~graphrnn.datasets.lm_batches.lm_batch` (``LMCollate`` in a loader), and
+the perplexity is ``exp(sum NLL / predicted tokens)``, so the number :func:`perplexity` reports is
 directly comparable with :meth:`NGramLM.perplexity <graphrnn.tasks.ngram.NGramLM.perplexity>`
 on the same sequences and vocabulary.
 
@@ -83,7 +83,8 @@ class LanguageModel(nn.Module):
         if not 0 <= pad_index < vocab_size:
             raise ValueError(f"LanguageModel: pad_index {pad_index} out of range for vocab_size "
                              f"{vocab_size}")
-        self.vocab_size, self.embedding_dim, self.hidden_size = vocab_size, embedding_dim, hidden_size
+        self.vocab_size, self.embedding_dim, self.hidden_size = (vocab_size, embedding_dim,
+                                                                 hidden_size)
         self.num_layers, self.cell, self.dropout_p = num_layers, cell, float(dropout)
         self.tie_weights, self.pad_index = tie_weights, pad_index
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_index)
@@ -109,7 +110,8 @@ class LanguageModel(nn.Module):
             ids = input.x
             if ids is None or ids.dim() != 1 or ids.dtype != torch.long:
                 raise ValueError(f"LanguageModel: a graph input needs x of shape (N,) holding long "
-                                 f"token ids, got {None if ids is None else (tuple(ids.shape), ids.dtype)}")
+                                 f"token ids, got "
+                                 f"{None if ids is None else (tuple(ids.shape), ids.dtype)}")
             graph = copy.copy(input)
             graph.x = self.drop(self.embedding(ids))
             out, hidden = self.rnn(graph, hx)

@@ -17,10 +17,10 @@ or ``T`` residual graph-network blocks (``core="gn"``, Battaglia et al. 2018,
 :class:`~graphrnn.nn.GNBlock`), and the readout ``R`` sum,
 mean, attention or Set2Set (Vinyals et al. 2016) -- or, for properties that are sums of atom
 contributions (``readout="additive"``), the head applied to every atom and summed,
-:math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`. The molecule-level descriptors :math:`d_G` are
-optional (``descriptor_size > 0``, as chemprop's ``--features_generator``; RDKit 2-D descriptors
-from :mod:`graphrnn.structures.descriptors`, ``data.descriptors [B, D]``), standardised with the
-mean and standard deviation of the training molecules
+:math:`\hat y_G = \sum_{v \in G} \mathrm{MLP}(h^T_v)`. The molecule-level descriptors
+:math:`d_G` are optional (``descriptor_size > 0``, as chemprop's ``--features_generator``; RDKit
+2-D descriptors from :mod:`graphrnn.structures.descriptors`, ``data.descriptors [B, D]``),
+standardised with the mean and standard deviation of the training molecules
 (:func:`graphrnn.datasets.molecule_splits.descriptor_stats`,
 :meth:`MoleculeModel.set_descriptor_stats`) and concatenated to the readout; without them the head
 sees :math:`r_G` alone.
@@ -28,10 +28,11 @@ sees :math:`r_G` alone.
 Regression targets are standardised inside the model: the head predicts
 :math:`(y - \mu) / \sigma` with :math:`\mu, \sigma` from the training set (buffers, so checkpoints
 carry them) and ``forward`` returns :math:`\hat y` in the targets' units. (The additive readout
-predicts :math:`y / \sigma`: a per-molecule offset :math:`\mu` is not a sum over atoms.) The loss is the mean
-squared error of standardised targets (or binary cross-entropy of logits for classification);
-missing labels (NaN) are left out of loss and metrics. :func:`evaluate_molecules` scores a whole
-loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose over batches).
+predicts :math:`y / \sigma`: a per-molecule offset :math:`\mu` is not a sum over atoms.) The loss
+is the mean squared error of standardised targets (or binary cross-entropy of logits for
+classification); missing labels (NaN) are left out of loss and metrics. :func:`evaluate_molecules`
+scores a whole loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose over
+batches).
 """
 from __future__ import annotations
 

@@ -13,14 +13,15 @@ https://arxiv.org/abs/1508.04025)::
     p(y_t | y_<t, x) = softmax(W_o h~_t)
 
 with ``score`` Luong's ``"general"`` (``h^T W_a m``) or Bahdanau's additive score
-(``"additive"``: ``v^T tanh(W_q h + W_k m)``; Bahdanau, Cho & Bengio 2015, https://arxiv.org/abs/1409.0473). The decoder starts from
-``h_0 = tanh(W_b [h_fwd; h_bwd])`` of the encoder's final states, ``c_0 = 0``.
+(``"additive"``: ``v^T tanh(W_q h + W_k m)``; Bahdanau, Cho & Bengio 2015,
+https://arxiv.org/abs/1409.0473). The decoder starts from ``h_0 = tanh(W_b [h_fwd; h_bwd])`` of
+the encoder's final states, ``c_0 = 0``.
 
 Training uses teacher forcing (the true ``y_{t-1}`` is fed; with ``teacher_forcing < 1`` the
 model's own greedy prediction is fed instead with probability ``1 - teacher_forcing``, scheduled
 sampling style). Decoding is greedy or beam search (:mod:`graphrnn.tasks.decoding`, usable with
-any step function). Token ids follow :class:`graphrnn.datasets.text.Vocab`'s default specials (``pad=0``,
-``unk=1``, ``bos=2``, ``eos=3``) unless given.
+any step function). Token ids follow :class:`graphrnn.datasets.text.Vocab`'s default specials
+(``pad=0``, ``unk=1``, ``bos=2``, ``eos=3``) unless given.
 """
 from __future__ import annotations
 

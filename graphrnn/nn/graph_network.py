@@ -1,7 +1,7 @@
 r"""Graph-network blocks (Battaglia et al. 2018, `arXiv:1806.01261 <https://arxiv.org/abs/1806.01261>`_).
 
-A GN block maps a graph ``(x, edge_attr, u)`` to a graph of the same shape with three updates, run in
-this order on a (batched) PyG graph with ``edge_index[0]`` the senders and ``edge_index[1]`` the
+A GN block maps a graph ``(x, edge_attr, u)`` to a graph of the same shape with three updates, run
+in this order on a (batched) PyG graph with ``edge_index[0]`` the senders and ``edge_index[1]`` the
 receivers:
 
 .. math::
@@ -21,13 +21,13 @@ concatenation, when one is made):
 
 How an update is applied depends on what it is:
 
-* an ``nn.Linear``, or an ``nn.Sequential`` whose first module is an ``nn.Linear`` (an ordinary MLP):
-  the first Linear is *split by input*. Its weight is cut into column blocks, one per input, and each
-  input is projected on its own, node and global features *before* they are gathered onto edges, so
-  no ``[E, F_e + 2 F_v + F_u]`` concatenation is ever built. This is the same function as the MLP
-  applied to the concatenation, and it is how :class:`GNBlock` builds its MLPs. On fully connected
-  particle systems this measured about 2x faster than PyG's ``MetaLayer`` with the same MLPs (see
-  :mod:`graphrnn.bench.graph`).
+* an ``nn.Linear``, or an ``nn.Sequential`` whose first module is an ``nn.Linear`` (an ordinary
+  MLP): the first Linear is *split by input*. Its weight is cut into column blocks, one per input,
+  and each input is projected on its own, node and global features *before* they are gathered onto
+  edges, so no ``[E, F_e + 2 F_v + F_u]`` concatenation is ever built. This is the same function as
+  the MLP applied to the concatenation, and it is how :class:`GNBlock` builds its MLPs. On fully
+  connected particle systems this measured about 2x faster than PyG's ``MetaLayer`` with the same
+  MLPs (see :mod:`graphrnn.bench.graph`).
 * a recurrent cell ``nn.GRUCell``, ``nn.LSTMCell`` or ``nn.RNNCell`` (or a graphrnn cell): the
   field's previous value is the cell's hidden state and the *other* enabled inputs are its input;
   run the block again and the state is carried across rounds. The input projection ``weight_ih``
@@ -50,6 +50,7 @@ import torch
 from torch import Tensor, nn
 
 from ..engine.rounds import RoundGraph
+from ..schedule import check_edge_index
 from .aggregate import AGGREGATIONS, aggregate
 from .graph_network_updates import update_for
 
@@ -152,9 +153,7 @@ class GraphNetwork(nn.Module):
                 memory: GNMemory | None = None):
         """Run the block once. ``memory`` is the :class:`GNMemory` a previous call returned
         (only for blocks with an ``nn.LSTMCell`` update; ``None`` starts from zeros)."""
-        if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}")
-        num_nodes = x.size(0)
+        num_nodes = check_edge_index(edge_index, x.size(0))
         if batch is None:
             batch = torch.zeros(num_nodes, dtype=torch.long, device=x.device)
             num_graphs = 1 if u is None else u.size(0)
@@ -177,16 +176,20 @@ class GraphNetwork(nn.Module):
             recurrent = update.recurrent
             if self.use_edges and not recurrent:
                 _need(edge_attr, "edge_attr", "use_edges=True")
-                inputs.append((edge_attr, None)); widths.append(edge_attr.size(-1))
+                inputs.append((edge_attr, None))
+                widths.append(edge_attr.size(-1))
             if self.use_sender_nodes:
-                inputs.append((x, senders)); widths.append(x.size(-1))
+                inputs.append((x, senders))
+                widths.append(x.size(-1))
             if self.use_receiver_nodes:
-                inputs.append((x, receivers)); widths.append(x.size(-1))
+                inputs.append((x, receivers))
+                widths.append(x.size(-1))
             if self.use_globals:
                 _need(u, "u", "use_globals=True for the edge update")
                 # u[batch[sender]]: two gathers, so the split path can add u's projection to the
                 # sender nodes' (N rows) before the one gather onto edges.
-                inputs.append((u, (batch, senders))); widths.append(u.size(-1))
+                inputs.append((u, (batch, senders)))
+                widths.append(u.size(-1))
             edge_attr, mem_e = update(inputs, widths, split, edge_attr, memory.edge, "edge")
 
         if self.node_model is not None:
@@ -194,14 +197,17 @@ class GraphNetwork(nn.Module):
             update = self._updates["node_model"]
             recurrent = update.recurrent
             if self.node_use_nodes and not recurrent:
-                inputs.append((x, None)); widths.append(x.size(-1))
+                inputs.append((x, None))
+                widths.append(x.size(-1))
             if self.node_use_edges:
                 _need(edge_attr, "edge_attr", "node_use_edges=True")
                 agg = node_edge_sum = aggregate(edge_attr, receivers, num_nodes, self.edge_aggr)
-                inputs.append((agg, None)); widths.append(agg.size(-1))
+                inputs.append((agg, None))
+                widths.append(agg.size(-1))
             if self.node_use_globals:
                 _need(u, "u", "node_use_globals=True")
-                inputs.append((u, batch)); widths.append(u.size(-1))
+                inputs.append((u, batch))
+                widths.append(u.size(-1))
             x, mem_v = update(inputs, widths, split, x, memory.node, "node")
 
         if self.global_model is not None:
@@ -210,7 +216,8 @@ class GraphNetwork(nn.Module):
             recurrent = update.recurrent
             if self.global_use_globals and not recurrent:
                 _need(u, "u", "global_use_globals=True")
-                inputs.append((u, None)); widths.append(u.size(-1))
+                inputs.append((u, None))
+                widths.append(u.size(-1))
             if self.global_use_edges:
                 _need(edge_attr, "edge_attr", "global_use_edges=True")
                 if (node_edge_sum is not None and self.edge_aggr == "sum"
@@ -221,10 +228,12 @@ class GraphNetwork(nn.Module):
                 else:
                     edge_batch = batch.index_select(0, senders)
                     agg = aggregate(edge_attr, edge_batch, num_graphs, self.global_edge_aggr)
-                inputs.append((agg, None)); widths.append(agg.size(-1))
+                inputs.append((agg, None))
+                widths.append(agg.size(-1))
             if self.global_use_nodes:
                 agg = aggregate(x, batch, num_graphs, self.global_node_aggr)
-                inputs.append((agg, None)); widths.append(agg.size(-1))
+                inputs.append((agg, None))
+                widths.append(agg.size(-1))
             u, mem_u = update(inputs, widths, split, u, memory.globals, "global")
 
         if self.has_memory:

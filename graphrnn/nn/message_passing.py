@@ -3,7 +3,8 @@ r"""Gated message passing: GGNN (Li et al. 2016) and MPNN (Gilmer et al. 2017).
 ``T`` synchronous rounds over a graph whose edges ``u -> v`` are ``edge_index[:, k] = (u, v)``:
 
 .. math::
-    m_v^{t+1} = \sum_{u \to v} f(h_v^t, h_u^t, e_{uv}), \qquad h_v^{t+1} = \mathrm{GRU}(m_v^{t+1}, h_v^t)
+    m_v^{t+1} = \sum_{u \to v} f(h_v^t, h_u^t, e_{uv}), \qquad
+    h_v^{t+1} = \mathrm{GRU}(m_v^{t+1}, h_v^t)
 
 (or an LSTM cell, whose memory starts at zero), with :math:`h_v^0` the node features zero-padded to
 the hidden width as in both papers. The message function :math:`f` is one of
@@ -135,7 +136,8 @@ class EdgeNetwork(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
 
     def matrices(self, edge_attr: Tensor | None) -> Tensor:
-        """``A(e)`` for every edge: ``[E, H, H]`` (row ``i`` of ``A`` gives message channel ``i``)."""
+        """``A(e)`` for every edge: ``[E, H, H]`` (row ``i`` of ``A`` gives message channel
+        ``i``)."""
         if edge_attr is None:
             raise ValueError("EdgeNetwork needs edge_attr [E, edge_dim], got None")
         if edge_attr.dim() != 2 or edge_attr.size(1) != self.edge_dim:

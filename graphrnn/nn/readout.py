@@ -28,8 +28,8 @@ def _prepare(x: Tensor, batch: Tensor | None, num_graphs: int | None):
 
 def readout(x: Tensor, batch: Tensor | None = None, reduce: str = "sum",
             num_graphs: int | None = None) -> Tensor:
-    r""":math:`r_g = \mathrm{reduce}_{i \in g}\, x_i` for every graph ``g``; ``reduce`` is ``"sum"``,
-    ``"mean"`` or ``"max"``; empty graphs read out zeros. Returns ``[B, F]``."""
+    r""":math:`r_g = \mathrm{reduce}_{i \in g}\, x_i` for every graph ``g``; ``reduce`` is
+    ``"sum"``, ``"mean"`` or ``"max"``; empty graphs read out zeros. Returns ``[B, F]``."""
     if reduce not in AGGREGATIONS:
         raise ValueError(f"reduce={reduce!r} is not supported; expected one of {AGGREGATIONS}")
     batch, num_graphs = _prepare(x, batch, num_graphs)

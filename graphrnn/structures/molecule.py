@@ -129,7 +129,8 @@ def from_mol(mol: Chem.Mol, smiles: str | None = None,
     if not isinstance(mol, Chem.Mol):
         raise TypeError(f"mol must be an rdkit Chem.Mol, got {type(mol).__name__}")
     atoms = [mol.GetAtomWithIdx(i) for i in range(mol.GetNumAtoms())]
-    x = torch.tensor([atom_features(a) for a in atoms], dtype=torch.float).view(-1, ATOM_FEATURE_DIM)
+    x = torch.tensor([atom_features(a) for a in atoms],
+                     dtype=torch.float).view(-1, ATOM_FEATURE_DIM)
     z = torch.tensor([a.GetAtomicNum() for a in atoms], dtype=torch.long)
     pairs, feats = [], []
     for bond in (mol.GetBondWithIdx(i) for i in range(mol.GetNumBonds())):

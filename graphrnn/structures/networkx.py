@@ -16,7 +16,8 @@ def graph_from_networkx(graph: nx.Graph, node_attrs: list[str] | None = None,
     if not isinstance(graph, nx.Graph):
         raise TypeError(f"graph must be a networkx Graph or DiGraph, got {type(graph).__name__}")
     if graph.is_multigraph():
-        raise TypeError("graph is a multigraph; convert it with nx.DiGraph(graph) or nx.Graph(graph)")
+        raise TypeError("graph is a multigraph; "
+                        "convert it with nx.DiGraph(graph) or nx.Graph(graph)")
     names = list(graph.nodes)
     relabeled = nx.convert_node_labels_to_integers(graph, ordering="default")
     if relabeled.number_of_nodes() == 0:

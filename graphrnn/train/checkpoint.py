@@ -41,7 +41,8 @@ def _digest(t: torch.Tensor) -> str:
 
 
 def tensor_digests(obj: Any, prefix: str = "") -> dict[str, str]:
-    """``{path: digest}`` of every tensor in nested dicts and lists (``"optimizer/state/0/exp_avg"``)."""
+    """``{path: digest}`` of every tensor in nested dicts and lists
+    (``"optimizer/state/0/exp_avg"``)."""
     if isinstance(obj, torch.Tensor):
         return {prefix: _digest(obj)}
     items = obj.items() if isinstance(obj, dict) else enumerate(obj) \

@@ -86,7 +86,8 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 
 def test_checkpoint_must_be_a_file(tmp_path, capsys):
-    for value, message in ((str(tmp_path), "is a folder"), (str(tmp_path / "x.pt"), "no such file")):
+    for value, message in ((str(tmp_path), "is a folder"),
+                           (str(tmp_path / "x.pt"), "no such file")):
         with pytest.raises(SystemExit):
             parse_config(EvaluateConfig, ["--checkpoint", value], "graphrnn evaluate toy")
         assert message in capsys.readouterr().err
@@ -109,4 +110,5 @@ def test_a_list_option_given_twice_is_an_error_not_a_silent_replacement(capsys):
     assert parse(["--widths", "2", "3"]).widths == [2, 3]
     with pytest.raises(SystemExit):
         parse(["--widths", "2", "--widths", "3"])
-    assert "--widths was given twice; list every value after one --widths" in capsys.readouterr().err
+    assert ("--widths was given twice; list every value after one --widths"
+            in capsys.readouterr().err)

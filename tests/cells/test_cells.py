@@ -107,7 +107,8 @@ def test_gradcheck_float64(make):
     torch.manual_seed(4)
     cell = make().double()
     x = torch.randn(2, 3, dtype=torch.double, requires_grad=True)
-    state = tuple(torch.randn(2, s, dtype=torch.double, requires_grad=True) for s in cell.state_sizes)
+    state = tuple(torch.randn(2, s, dtype=torch.double, requires_grad=True)
+                  for s in cell.state_sizes)
 
     def run(x, *rest):
         out = cell.step(cell.project(x), rest[:len(state)])

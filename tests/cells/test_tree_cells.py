@@ -177,7 +177,8 @@ def test_mixed_degrees_match_tai_equations(kind):
     """Levels mixing 1, 2 and 3 children take the scatter/index_copy path, not the view."""
     torch.manual_seed(5)
     data = tree_graph(Tree.fromstring(MIXED))
-    cell = (ChildSumTreeLSTMCell(4, 3) if kind == "child_sum" else NaryTreeLSTMCell(4, 3, 3)).double()
+    cell = (ChildSumTreeLSTMCell(4, 3) if kind == "child_sum"
+            else NaryTreeLSTMCell(4, 3, 3)).double()
     ref = tai_child_sum if kind == "child_sum" else tai_nary
     x = torch.randn(data.num_nodes, 4, dtype=torch.double)
     h, c = propagate(cell, x, schedule(data))
@@ -248,7 +249,8 @@ def test_tree_gru_equations_with_two_children():
     torch.testing.assert_close(h[0], (1 - z) * n + z * (kids[0] + kids[1]))
 
 
-@pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTMCell(2, 3), lambda: NaryTreeLSTMCell(2, 3, 3),
+@pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTMCell(2, 3),
+                                  lambda: NaryTreeLSTMCell(2, 3, 3),
                                   lambda: TreeGRUCell(2, 3), lambda: RecursiveNetCell(2, 3, 3)])
 def test_gradcheck_float64(make, single_thread):
     torch.manual_seed(9)

@@ -29,7 +29,8 @@ def test_labels_are_the_values_of_the_subtrees():
 
 def test_graph_features_and_determinism():
     a, b = ExpressionTrees(20, seed=3), ExpressionTrees(20, seed=3)
-    assert all(torch.equal(x.y, y.y) and torch.equal(x.edge_index, y.edge_index) for x, y in zip(a, b))
+    assert all(torch.equal(x.y, y.y) and torch.equal(x.edge_index, y.edge_index)
+               for x, y in zip(a, b))
     data = expression_graph(random_expression(random.Random(1), 3))
     assert data.x.shape == (5, len(TOKENS)) and data.x.sum(1).eq(1).all()
     leaves = data.is_leaf

@@ -51,7 +51,8 @@ def test_read_blank_line(tmp_path):
 
 def test_read_chinese_poetry(tmp_path):
     f = tmp_path / "poet.tang.0.json"
-    items = [{"author": "李白", "paragraphs": ["床前明月光，疑是地上霜。", "举头望明月，低头思故乡。"],
+    items = [{"author": "李白",
+              "paragraphs": ["床前明月光，疑是地上霜。", "举头望明月，低头思故乡。"],
               "title": "静夜思", "id": "x1"}]
     f.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     (p,) = read_chinese_poetry(f)

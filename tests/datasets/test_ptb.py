@@ -49,7 +49,8 @@ def test_read_trees_one_a_line_keeps_labels_and_lines(tmp_path):
     assert [t.label() for t in trees] == ["3", "1", "2"]
     assert trees[1].leaves() == ["The", "plot", "is", "thin"]
     assert trees[2].leaves() == ["8 1\\/2", "Fellini"]          # a multi-word preterminal
-    assert [str(t) for t in trees[:2]] == [str(Tree.fromstring(s)) for s in SST_LINES.split("\n")[:2]]
+    assert [str(t) for t in trees[:2]] == [str(Tree.fromstring(s))
+                                           for s in SST_LINES.split("\n")[:2]]
 
 
 def test_read_multiline_wsj_trees(tmp_path):
@@ -66,7 +67,8 @@ def test_read_multiline_wsj_trees(tmp_path):
 
 @pytest.mark.parametrize("text, line, message", [
     ("(2 (2 a) (2 b))\n(3 (2 c) (2 d)))\n(2 e)\n", 2, r"unbalanced '\)'"),
-    ("(2 (2 a) (2 b))\n(2 x)\n(3 (2 c) (2 d)\n(2 e)\n", 3, r"1 unclosed '\(' at the end of the line"),
+    ("(2 (2 a) (2 b))\n(2 x)\n(3 (2 c) (2 d)\n(2 e)\n", 3,
+     r"1 unclosed '\(' at the end of the line"),
     ("(2 (2 a) (2 b))\n\nhello (2 a)\n", 3, "expected a tree starting with '\\('"),
     ("(2 (2 a) (2 b))\n(2 (2 a) ())\n", 2, "has no children"),
 ])
@@ -98,7 +100,8 @@ def test_reading_never_stops_silently():
 
 
 def test_normalize_binarize_collapse_lowercase():
-    tree = Tree.fromstring("(S (NP (NNP John)) (VP (V Saw) (NP (D the) (N Dog)) (PP (P in) (NP (N Rome)))))")
+    tree = Tree.fromstring("(S (NP (NNP John)) "
+                           "(VP (V Saw) (NP (D the) (N Dog)) (PP (P in) (NP (N Rome)))))")
     out = normalize_tree(tree, binarize=True, collapse_unary=True, lowercase=True)
     assert tree.leaves()[0] == "John"                            # the input is untouched
     assert out.leaves() == ["john", "saw", "the", "dog", "in", "rome"]
@@ -130,7 +133,8 @@ def test_unmappable_labels_name_the_line():
 
 
 def test_add_levels_equals_per_graph_levels():
-    graphs = [tree_graph(parse_tree(s)) for s in ["(2 a)", "(2 (2 a) (2 (2 b) (2 c)))", "(1 (2 x))"]]
+    graphs = [tree_graph(parse_tree(s))
+              for s in ["(2 a)", "(2 (2 a) (2 (2 b) (2 c)))", "(1 (2 x))"]]
     add_levels(graphs)
     for g in graphs:
         assert torch.equal(g.level, topological_levels(g.edge_index, g.num_nodes))

@@ -25,7 +25,8 @@ def test_narendra_parthasarathy_plant():
 
 def test_plant_splits():
     train = NarendraParthasarathy("train", length=30, series=3, delays=4, noise=0.1)
-    assert len(train) == 3 and train.batch.num_nodes == 90 and int(train.batch.edge_delay.max()) == 4
+    assert (len(train) == 3 and train.batch.num_nodes == 90
+            and int(train.batch.edge_delay.max()) == 4)
     # series s is seeded with seed + s; the validation series with seed + 500
     assert torch.equal(train[1].x, np_series(30, "random", seed=1, delays=4).x)
     val = NarendraParthasarathy("val", length=30, seed=2)

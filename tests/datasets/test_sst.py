@@ -134,7 +134,8 @@ def test_download_extracts_and_checks_every_file(tmp_path, monkeypatch):
         return path
 
     monkeypatch.setattr(S, "download_url", fake_download)
-    monkeypatch.setattr(S, "MD5", {k: hashlib.md5(v.encode()).hexdigest() for k, v in files.items()})
+    monkeypatch.setattr(S, "MD5", {k: hashlib.md5(v.encode()).hexdigest()
+                                   for k, v in files.items()})
     ds = S.SST(tmp_path / "sst", "dev")
     assert calls == [(S.URL, S.ARCHIVE_MD5)] and len(ds) == 2
     assert (tmp_path / "sst" / "train.txt").read_text() == TRAIN
@@ -147,7 +148,7 @@ def test_download_extracts_and_checks_every_file(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/data/sst")
 def test_real_dev_and_test_splits_have_the_published_sizes():
-    vocab = Vocab(specials=("<unk>",))                             # skip building the training vocabulary
+    vocab = Vocab(specials=("<unk>",))                             # skip the training vocabulary
     dev = S.SST(REAL, "dev", vocab=vocab)
     assert len(dev) == 1101
     assert Counter(int(d.y[0]) for d in dev) == {0: 139, 1: 289, 2: 229, 3: 279, 4: 165}

@@ -33,7 +33,8 @@ def _write_corpus(folder: Path, n: int = 60):
         items.append({"author": "a", "title": f"t{i}", "id": str(i),
                       "paragraphs": [f"{line(0)}，{line(1)}。", f"{line(2)}，{line(3)}。"]})
     items.append(dict(items[0]))                                  # a duplicate
-    items.append({"author": "a", "title": "bad", "id": "b", "paragraphs": ["□□明月光，疑是地上霜。"]})
+    items.append({"author": "a", "title": "bad", "id": "b",
+                  "paragraphs": ["□□明月光，疑是地上霜。"]})
     (folder / "poet.tang.0.json").write_text(json.dumps(items, ensure_ascii=False),
                                              encoding="utf-8")
 
@@ -65,7 +66,8 @@ def test_tang_poems_reads_your_own_file_in_any_layout(tmp_path):
     mine = tmp_path / "mine.txt"
     mine.write_text("静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
     ds = TangPoems(tmp_path / "elsewhere", layout="title_content", split="all", files=[str(mine)])
-    assert ds.texts == ["床前明月光，疑是地上霜。举头望明月，低头思故乡。"] and ds[0].title == "静夜思"
+    assert (ds.texts == ["床前明月光，疑是地上霜。举头望明月，低头思故乡。"]
+            and ds[0].title == "静夜思")
 
 
 def test_tang_poems_downloads_missing_files(tmp_path, monkeypatch):

@@ -28,7 +28,8 @@ def test_kernel_equals_autograd_loop_and_passes_gradcheck(kwargs, reverse, batch
     w = torch.randn_like(want[0])
     params = [x, h0, c0, *cell.parameters()]
     loss = lambda out: (out[0] * w).sum() + 2 * out[1][0].sum() + 3 * out[1][1].sum()  # noqa: E731
-    for a, b in zip(torch.autograd.grad(loss(got), params), torch.autograd.grad(loss(want), params)):
+    for a, b in zip(torch.autograd.grad(loss(got), params),
+                    torch.autograd.grad(loss(want), params)):
         torch.testing.assert_close(a, b)
 
     def run(x, h0, c0, *_):

@@ -26,8 +26,8 @@ torch.set_num_threads(1)
 
 POEM = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 # a corpus with punctuation, a Latin letter and a full-width "!" that must never enter a poem line
-CORPUS = [list(POEM), list("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"), list("春眠不觉晓a！"),
-          list("日出江花红胜火，春来江水绿如蓝。")]
+CORPUS = [list(POEM), list("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"),
+          list("春眠不觉晓a！"), list("日出江花红胜火，春来江水绿如蓝。")]
 
 
 def make_model(vocab, seed=0, **kw):

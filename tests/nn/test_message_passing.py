@@ -1,4 +1,5 @@
-"""Tests of graphrnn.nn.message_passing: PyG equality, a hand-written loop, equivariance, gradcheck."""
+"""Tests of graphrnn.nn.message_passing: PyG equality, a hand-written loop, equivariance,
+gradcheck."""
 import pytest
 import torch
 from torch import nn

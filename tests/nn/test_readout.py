@@ -1,4 +1,5 @@
-"""Tests of graphrnn.nn.readout: per-graph values, permutation invariance, PyG equality, gradcheck."""
+"""Tests of graphrnn.nn.readout: per-graph values, permutation invariance, PyG equality,
+gradcheck."""
 import pytest
 import torch
 from torch import nn

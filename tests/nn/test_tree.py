@@ -131,7 +131,8 @@ def test_errors_name_the_problem():
     data = tree_graph(Tree.fromstring("(S (a x) (b y) (c z))"))
     with pytest.raises(ValueError, match="node 0 has 3 children, expected at most arity=2"):
         TreeLSTM(4, 6, variant="nary")(data, torch.randn(4, 4))
-    with pytest.raises(ValueError, match=r"x must have shape \(4, 4\) \(one row per node\), got \(3, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"x must have shape \(4, 4\) \(one row per node\), got \(3, 4\)"):
         TreeLSTM(4, 6)(data, torch.randn(3, 4))
     with pytest.raises(ValueError, match="pass x, or give data an 'x' attribute"):
         TreeLSTM(4, 6)(data)
