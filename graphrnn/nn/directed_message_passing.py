@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from ..engine.rounds import RoundGraph, propagate_rounds
+from ..schedule import check_edge_index
 
 
 def reverse_edges(edge_index: Tensor, num_nodes: int | None = None) -> Tensor:
@@ -97,8 +98,7 @@ class DirectedMessagePassing(nn.Module):
         to skip recomputing it; by default it is computed from ``edge_index``."""
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
-        if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}")
+        check_edge_index(edge_index, x.size(0))
         num_edges = edge_index.size(1)
         if edge_attr is None or edge_attr.shape != (num_edges, self.edge_dim):
             raise ValueError(f"edge_attr must have shape [E, {self.edge_dim}] = [{num_edges}, "

@@ -110,3 +110,18 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="num_steps"):
         DirectedMessagePassing(3, 2, 4, num_steps=-1)
     assert "num_steps=2" in repr(model)
+
+
+@pytest.mark.parametrize("edge_index, error, message", [
+    (torch.tensor([[0.0, 1.0], [1.0, 0.0]]), TypeError, "edge_index must hold torch.long"),
+    (torch.tensor([[0, 1], [1, 7]]), ValueError, "node index 7, expected indices in"),
+    (torch.tensor([[0, -1], [1, 0]]), ValueError, "node index -1"),
+])
+def test_bad_edge_index_is_named_at_the_entry_point(edge_index, error, message):
+    from graphrnn.nn import DirectedMessagePassing, GNBlock
+
+    x, edge_attr = torch.randn(2, 3), torch.randn(2, 4)
+    with pytest.raises(error, match=message):
+        DirectedMessagePassing(3, 4, 8)(x, edge_index, edge_attr)
+    with pytest.raises(error, match=message):
+        GNBlock(3, 4, hidden_features=8)(x, edge_index, edge_attr)
