@@ -23,7 +23,7 @@ in-edge order, :class:`RoundGraph`), checks the arguments once, and runs the loo
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from torch import Tensor
 
@@ -51,8 +51,8 @@ class RoundGraph:
     use and kept, so T rounds sort the edges once.
     """
 
-    def __init__(self, edge_index: Tensor, num_nodes: int, edge_attr: Optional[Tensor] = None,
-                 batch: Optional[Tensor] = None):
+    def __init__(self, edge_index: Tensor, num_nodes: int, edge_attr: Tensor | None = None,
+                 batch: Tensor | None = None):
         self.num_nodes = check_edge_index(edge_index, num_nodes)
         num_edges = edge_index.size(1)
         if isinstance(edge_attr, Tensor) and (edge_attr.dim() == 0
@@ -64,7 +64,7 @@ class RoundGraph:
                              f"got {tuple(batch.shape)}")
         self.edge_index = edge_index
         self.edge_attr, self.batch = edge_attr, batch
-        self._in_edges: Optional[tuple[Tensor, Tensor, Tensor]] = None
+        self._in_edges: tuple[Tensor, Tensor, Tensor] | None = None
 
     @property
     def in_edges(self) -> tuple[Tensor, Tensor, Tensor]:

@@ -18,19 +18,17 @@ B rows *before* they are gathered onto E edges, and no concatenation is built.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cells import as_cell
 
-Inputs = list[tuple[Tensor, Optional[object]]]
+Inputs = list[tuple[Tensor, object | None]]
 
 
 def split_projection(inputs: Inputs, widths: list[int], weight: Tensor,
-                     bias: Optional[Tensor]) -> Tensor:
+                     bias: Tensor | None) -> Tensor:
     """``cat([t[idx] for t, idx in inputs]) @ weight.T + bias`` without building the
     concatenation or gathering the raw features."""
     # Project every input on its own rows (N or B of them for gathered inputs, not E), then gather.
@@ -94,13 +92,13 @@ class FunctionUpdate:
     recurrent = False
     has_memory = False
 
-    def __init__(self, model, head: Optional[nn.Module]):
+    def __init__(self, model, head: nn.Module | None):
         self.model, self.head = model, head
         # the layers after the head, in call order (a container's other elements)
         self.rest = [] if head is None or head is model else list(model)[1:]
 
-    def __call__(self, inputs: Inputs, widths: list[int], split: bool, prev: Optional[Tensor],
-                 memory: Optional[Tensor], name: str) -> tuple[Tensor, None]:
+    def __call__(self, inputs: Inputs, widths: list[int], split: bool, prev: Tensor | None,
+                 memory: Tensor | None, name: str) -> tuple[Tensor, None]:
         if not inputs:
             raise ValueError(f"the {name} update has no enabled input")
         if not split or self.head is None:
@@ -129,8 +127,8 @@ class CellUpdate:
         except NotImplementedError:               # a cell whose projection is not one affine map
             self.splittable = False
 
-    def __call__(self, inputs: Inputs, widths: list[int], split: bool, prev: Optional[Tensor],
-                 memory: Optional[Tensor], name: str) -> tuple[Tensor, Optional[Tensor]]:
+    def __call__(self, inputs: Inputs, widths: list[int], split: bool, prev: Tensor | None,
+                 memory: Tensor | None, name: str) -> tuple[Tensor, Tensor | None]:
         if prev is None:
             raise ValueError(f"the {name} update is a recurrent cell, but the graph has no {name} "
                              "features to use as its state")
@@ -176,7 +174,7 @@ def _is_affine(layer) -> bool:
     return bias is None or (isinstance(bias, Tensor) and tuple(bias.shape) == (out_features,))
 
 
-def first_linear(model) -> Optional[nn.Module]:
+def first_linear(model) -> nn.Module | None:
     """The layer of ``model`` that a :class:`~graphrnn.nn.GraphNetwork` splits by input, or
     ``None`` (then ``model`` is called on the concatenated inputs).
 
@@ -198,7 +196,7 @@ def first_linear(model) -> Optional[nn.Module]:
     return first if first is not None and _is_affine(first) else None
 
 
-def update_for(model) -> Optional[FunctionUpdate | CellUpdate]:
+def update_for(model) -> FunctionUpdate | CellUpdate | None:
     """The way to apply ``model`` (module docstring), or ``None`` for no update."""
     if model is None:
         return None

@@ -1,7 +1,7 @@
 """The ordinary MLP the graph-network blocks build their updates from."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
 

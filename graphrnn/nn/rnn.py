@@ -20,11 +20,20 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, _VF, nn
+from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ..cells import (gru_project, gru_step, lstm_chain_kernel, lstm_num_gates, lstm_project,
-                     lstm_step, peephole_names, srn_project, srn_step)
+from ..cells import (
+    gru_project,
+    gru_step,
+    lstm_chain_kernel,
+    lstm_num_gates,
+    lstm_project,
+    lstm_step,
+    peephole_names,
+    srn_project,
+    srn_step,
+)
 from ..engine import run_chain
 from ..schedule import ChainLayout, chain_layout, check_edge_index
 
@@ -73,7 +82,8 @@ class RNNBase(nn.Module):
             raise ValueError(f"{name}: hidden_size must be a positive int, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+        if (not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1
+                or isinstance(dropout, bool)):
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
         if proj_size < 0 or (proj_size and proj_size >= hidden_size):
             raise ValueError(f"{name}: proj_size must be 0 or in [1, hidden_size), got {proj_size}")
@@ -100,7 +110,8 @@ class RNNBase(nn.Module):
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else out_size * directions
             for suffix in self._suffixes():
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, out_size))]
+                shapes = [("weight_ih", (gate_size, layer_input)),
+                          ("weight_hh", (gate_size, out_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 if proj_size:
@@ -218,9 +229,11 @@ class RNNBase(nn.Module):
             width = (self.proj_size or self.hidden_size) * (2 if self.bidirectional else 1)
             output, hidden = data.new_zeros(0, width), hx
         elif self.engine != "generic" and self.has_fused_kernel:
-            output, hidden = self._run_fused(input if batch_sizes is None else data, batch_sizes, hx)
+            output, hidden = self._run_fused(input if batch_sizes is None else data,
+                                             batch_sizes, hx)
         else:
-            output, hidden = self._run_generic(input if batch_sizes is None else data, batch_sizes, hx)
+            output, hidden = self._run_generic(input if batch_sizes is None else data,
+                                               batch_sizes, hx)
 
         if unsorted_indices is not None:
             hidden = tuple(h.index_select(1, unsorted_indices) for h in hidden)
@@ -235,7 +248,8 @@ class RNNBase(nn.Module):
         name = type(self).__name__
         if input.dim() not in (max_dim - 1, max_dim) or (max_dim == 2 and input.dim() != 2):
             raise ValueError(f"{name}: expected input of shape (T, B, {self.input_size}), "
-                             f"(B, T, {self.input_size}) with batch_first, or (T, {self.input_size}),"
+                             f"(B, T, {self.input_size}) with batch_first, "
+                             f"or (T, {self.input_size}),"
                              f" got {tuple(input.shape)}")
         if input.size(-1) != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
@@ -261,8 +275,9 @@ class RNNBase(nn.Module):
             return tuple(like.new_zeros(shape) for shape in shapes)
         parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
         if len(parts) != len(shapes) or not all(isinstance(p, Tensor) for p in parts):
-            raise ValueError(f"{name}: hx must be " + ("a tuple (h_0, c_0)" if self.mode == "LSTM"
-                                                       else "a Tensor") + f", got {type(hx).__name__}")
+            raise ValueError(f"{name}: hx must be "
+                             + ("a tuple (h_0, c_0)" if self.mode == "LSTM" else "a Tensor")
+                             + f", got {type(hx).__name__}")
         if not is_batched:
             if any(p.dim() != 2 for p in parts):
                 raise ValueError(f"{name}: for unbatched 2-D input hx must be 2-D, got "

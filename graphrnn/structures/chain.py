@@ -46,11 +46,13 @@ def chain_edges(length: int, delays: Iterable[int] = (1,), reverse: bool = False
     src = torch.cat(sources) if sources else torch.zeros(0, dtype=torch.long, device=device)
     dst = torch.cat(targets) if targets else torch.zeros(0, dtype=torch.long, device=device)
     edge_index = torch.stack([dst, src] if reverse else [src, dst])
-    return edge_index, torch.cat(kinds) if kinds else torch.zeros(0, dtype=torch.long, device=device)
+    return edge_index, (torch.cat(kinds) if kinds
+                        else torch.zeros(0, dtype=torch.long, device=device))
 
 
 def chain_graph(x: Tensor, reverse: bool = False, **attrs) -> Data:
-    """One sequence ``x`` (T, F) as a chain ``0 -> 1 -> ... -> T-1`` (reversed: ``T-1 -> ... -> 0``).
+    """One sequence ``x`` (T, F) as a chain ``0 -> 1 -> ... -> T-1`` (reversed:
+    ``T-1 -> ... -> 0``).
 
     Returns ``Data`` with ``x`` (T, F), ``edge_index`` (2, T-1) and ``num_nodes`` T.
     Extra keyword arguments (e.g. per-node targets ``y``) are stored on the ``Data``.
@@ -104,7 +106,8 @@ def chains_from_padded(padded: Tensor, lengths: Tensor | Sequence[int] | None = 
     """
     _check_features(padded, "padded")
     if padded.dim() < 2:
-        raise ValueError(f"padded must have shape (T, B, *) or (B, T, *), got {tuple(padded.shape)}")
+        raise ValueError(f"padded must have shape (T, B, *) or (B, T, *), "
+                         f"got {tuple(padded.shape)}")
     seqs = padded if batch_first else padded.transpose(0, 1)
     steps = seqs.size(1)
     if seqs.size(0) == 0 or steps == 0:

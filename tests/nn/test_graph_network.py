@@ -5,8 +5,16 @@ from torch import nn
 from torch_geometric.nn import MetaLayer
 from torch_geometric.utils import scatter
 
-from graphrnn.nn import (DeepSets, EncodeProcessDecode, GNBlock, GNMemory, GraphIndependent,
-                         GraphNetwork, InteractionNetwork, mlp)
+from graphrnn.nn import (
+    DeepSets,
+    EncodeProcessDecode,
+    GNBlock,
+    GNMemory,
+    GraphIndependent,
+    GraphNetwork,
+    InteractionNetwork,
+    mlp,
+)
 from graphrnn.nn.aggregate import aggregate
 
 torch.set_num_threads(1)
@@ -92,7 +100,8 @@ def test_switched_off_input_is_not_read():
     x, ei, ea, u, batch = batched_graphs()
     # Edge update reads only the receiver: its output must not change when senders' features do,
     # apart from through the receiver itself.
-    block = GraphNetwork(nn.Linear(3, 4), use_edges=False, use_sender_nodes=False, use_globals=False)
+    block = GraphNetwork(nn.Linear(3, 4), use_edges=False, use_sender_nodes=False,
+                         use_globals=False)
     _, e1, _ = block(x, ei, ea, u, batch)
     expected = block.edge_model(x[ei[1]])
     torch.testing.assert_close(e1, expected)

@@ -143,7 +143,8 @@ def test_dropout_between_layers_only_in_training():
 
 def test_bad_inputs_say_what_was_expected():
     lstm = gnn.LSTM(4, 5, num_layers=2)
-    with pytest.raises(ValueError, match="input.size\\(-1\\) must be equal to input_size. Expected 4, got 3"):
+    with pytest.raises(ValueError,
+                       match="input.size\\(-1\\) must be equal to input_size. Expected 4, got 3"):
         lstm(torch.randn(6, 2, 3))
     with pytest.raises(ValueError, match=r"Expected hx\[0\] of shape \(2, 2, 5\).*got \(1, 2, 5\)"):
         lstm(torch.randn(6, 2, 4), (torch.zeros(1, 2, 5), torch.zeros(2, 2, 5)))
@@ -166,4 +167,5 @@ def test_bad_inputs_say_what_was_expected():
 
 def test_extra_repr():
     assert repr(gnn.LSTM(4, 5)) == "LSTM(4, 5)"
-    assert repr(gnn.LSTM(4, 5, num_layers=2, peephole=True)) == "LSTM(4, 5, num_layers=2, peephole=True)"
+    assert (repr(gnn.LSTM(4, 5, num_layers=2, peephole=True))
+            == "LSTM(4, 5, num_layers=2, peephole=True)")

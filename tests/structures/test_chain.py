@@ -3,15 +3,23 @@ import torch
 from torch.nn.utils.rnn import pack_sequence
 from torch_geometric.loader import DataLoader
 
-from graphrnn.structures import (chain_edges, chain_graph, chains_from_list, chains_from_packed,
-                                 chains_from_padded, delay_chain_graph, reverse_graph)
+from graphrnn.structures import (
+    chain_edges,
+    chain_graph,
+    chains_from_list,
+    chains_from_packed,
+    chains_from_padded,
+    delay_chain_graph,
+    reverse_graph,
+)
 
 
 def test_chain_graph_edges_forward_and_reversed():
     x = torch.randn(4, 2)
     assert chain_graph(x).edge_index.tolist() == [[0, 1, 2], [1, 2, 3]]
     assert chain_graph(x, reverse=True).edge_index.tolist() == [[1, 2, 3], [0, 1, 2]]
-    assert torch.equal(reverse_graph(chain_graph(x)).edge_index, chain_graph(x, reverse=True).edge_index)
+    assert torch.equal(reverse_graph(chain_graph(x)).edge_index,
+                       chain_graph(x, reverse=True).edge_index)
 
 
 def test_delay_chain_has_exactly_the_delay_edges():
@@ -55,7 +63,8 @@ def test_bad_inputs():
         chains_from_packed(torch.randn(3, 2))
     bad = torch.randn(4, 2)
     bad[2, 1] = float("nan")
-    with pytest.raises(ValueError, match=r"sequences\[1\] holds a non-finite value \(nan\) at index \(2, 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"sequences\[1\] holds a non-finite value \(nan\) at index \(2, 1\)"):
         chains_from_list([torch.randn(3, 2), bad])
 
 
