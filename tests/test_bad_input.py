@@ -115,3 +115,35 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, capsys,
     assert f"the last finished epoch is in {out / 'last.pt'}" in err
     assert f"--out {out}" in err and err.strip().endswith("--resume")
     assert (out / "curves.png").is_file()
+
+
+LATIN1 = "naïve café".encode("latin-1")
+
+
+@pytest.mark.parametrize("app, flags, name, content", [
+    ("sst", ["--train", "{f}", "--dev", "{f}", "--test", "{f}"], "trees.txt",
+     b"(3 (2 It) (4 good))\n(2 (2 " + LATIN1 + b") (2 x))\n"),
+    ("conll_chunking", ["--train", "{f}", "--dev", "{f}", "--test", "{f}"], "train.txt",
+     b"He PRP B-NP\n" + LATIN1 + b" NN I-NP\n"),
+    ("molecules", ["--csv", "{f}", "--smiles-col", "smiles", "--target-col", "y"], "mols.csv",
+     b"smiles,y\nCCO,1.0\nC" + LATIN1 + b",2.0\n"),
+    ("narx", ["--csv", "{f}", "--input-col", "u", "--output-col", "y"], "series.csv",
+     b"u,y\n0.1,0.2\n" + LATIN1 + b",0.3\n"),
+])
+def test_data_files_that_are_not_utf8_are_named_with_their_line(app, flags, name, content,
+                                                                 tmp_path, capsys):
+    path = tmp_path / name
+    path.write_bytes(content)
+    argv = ["train", app, *[a.format(f=path) for a in flags], "--out", str(tmp_path / "run")]
+    code, err = run(argv, capsys)
+    line = content[:content.index(LATIN1)].count(b"\n") + 1
+    assert code == 1 and f"{path}:{line}: byte 0xef at column" in err and "not UTF-8 text" in err
+
+
+@pytest.mark.parametrize("app", ["sst", "esol", "poems", "conll_chunking"])
+def test_missing_data_folder_is_named_and_nothing_is_created(app, tmp_path, capsys):
+    root = tmp_path / "nowhere"
+    code, err = run(["train", app, "--root", str(root), "--out", str(tmp_path / "run")], capsys)
+    assert code == 1 and str(root) in err and "--root" in err
+    assert len(err.strip().splitlines()) == 2  # the message and the GRAPHRNN_DEBUG hint
+    assert not root.exists() and not (tmp_path / "run").exists()

@@ -19,13 +19,14 @@ import gzip
 import os
 import re
 from collections.abc import Sequence
+from io import StringIO
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, read_text
 from .base import FileDataset
 from .download import download_url
 from .text import Vocab, pad_sequences
@@ -42,10 +43,10 @@ class Sentence(NamedTuple):
     chunks: list[str]
 
 
-def _open_text(path: str | os.PathLike):
-    if str(path).endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+def _open_text(path: str | os.PathLike) -> StringIO:
+    """The file's text (``.gz`` too) as a stream of lines; bytes that are not UTF-8 are a
+    ``ValueError`` naming the file and line (:func:`graphrnn.io.read_text`)."""
+    return StringIO(read_text(path))
 
 
 def read_conll(path: str | os.PathLike, num_fields: int = 3) -> list[Sentence]:

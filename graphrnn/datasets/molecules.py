@@ -38,6 +38,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from io import StringIO
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +46,7 @@ import torch
 from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
-from ..io import shared_data
+from ..io import read_text, shared_data
 from ..structures.descriptors import InvalidSmilesError, resolve_descriptors
 from ..structures.molecule import from_smiles
 from .base import FileDataset
@@ -165,7 +166,7 @@ def _float(value: str, line: int, column: str, source: str) -> float:
 
 def _read_csv(path: Path, smiles_col: str, target_cols: Sequence[str]):
     """``(line, smiles, targets)`` for every data row of a CSV with a header."""
-    with open(path, newline="", encoding="utf-8") as f:
+    with StringIO(read_text(path), newline="") as f:  # bad bytes named by line (io.read_text)
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
         missing = [c for c in [smiles_col, *target_cols] if c not in header]
@@ -244,7 +245,7 @@ class TPSA(_Molecules, FileDataset):
 
     @staticmethod
     def _records(path: Path):
-        with open(path, encoding="utf-8") as f:
+        with StringIO(read_text(path)) as f:
             for line, text in enumerate(f, start=1):
                 text = text.strip()
                 if not text or text.startswith("#"):

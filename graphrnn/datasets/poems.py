@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..io import read_json
+from ..io import read_json, read_lines
 
 __all__ = [
     "Poem", "read_title_content", "read_blank_line", "read_chinese_poetry", "read_poems",
@@ -59,8 +59,7 @@ def _clean(text: str) -> str:
 
 
 def _read_text(path: str | os.PathLike) -> list[str]:
-    with open(path, encoding="utf-8-sig") as f:  # -sig: tolerate a byte-order mark
-        return f.read().splitlines()
+    return read_lines(path)  # a byte-order mark tolerated, bad bytes named by line
 
 
 def read_title_content(path: str | os.PathLike, errors: str = "raise") -> list[Poem]:

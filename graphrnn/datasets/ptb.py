@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from io import StringIO
 
 import torch
 from nltk import Tree
 from torch_geometric.data import Data
 
+from ..io import read_text
 from ..schedule import topological_levels
 from ..structures.tree import tree_graph
 from .text import UNK, Vocab
@@ -164,7 +166,7 @@ def read_trees(path: str | os.PathLike, binarize: bool = False, collapse_unary: 
         TreeFormatError: the first malformed tree, naming ``path`` and its line.
     """
     trees, lines = [], []
-    with open(path, encoding=encoding) as f:
+    with StringIO(read_text(path, encoding)) as f:  # bad bytes named by line (io.read_text)
         for lineno, text in iter_tree_strings(f, path, multiline=multiline):
             tree = parse_tree(text, path, lineno)
             if binarize or collapse_unary or lowercase:

@@ -17,12 +17,14 @@ import csv
 import math
 import os
 from collections.abc import Sequence
+from io import StringIO
 from pathlib import Path
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
+from ..io import read_text
 from ..structures.chain import delay_chain_graph
 from .base import FileDataset
 
@@ -140,7 +142,7 @@ def read_series_csv(path: str | os.PathLike, input_cols: Sequence[str],
     """The columns ``input_cols`` and ``output_cols`` of a CSV file with a header row, as float
     tensors ``(u (T, I), y (T, d))`` in file order. Errors name the file, the row and the column."""
     path = Path(path)
-    with open(path, newline="", encoding="utf-8") as f:
+    with StringIO(read_text(path), newline="") as f:  # bad bytes named by line (io.read_text)
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
         missing = [c for c in [*input_cols, *output_cols] if c not in header]

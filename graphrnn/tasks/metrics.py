@@ -29,8 +29,11 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from io import StringIO
 
 import torch
+
+from ..io import read_text
 
 __all__ = ["accuracy", "exact_match", "split_tag", "chunk_end", "chunk_start", "get_chunks",
            "ChunkScore", "conlleval", "read_conlleval_file", "roc_auc",
@@ -276,7 +279,7 @@ def read_conlleval_file(path: str | os.PathLike, delimiter: str | None = None
     g: list[str] = []
     p: list[str] = []
     n_fields = None
-    with open(path, encoding="utf-8") as f:
+    with StringIO(read_text(path)) as f:  # bad bytes named by line (io.read_text)
         for lineno, line in enumerate(f, 1):
             fields = line.split(delimiter) if delimiter else line.split()
             if not fields or fields[0] == "-X-":
