@@ -12,6 +12,9 @@ lines::
 Chinese word segmentation is tagged per character with BMES: ``B`` begins a word, ``M`` is inside,
 ``E`` ends it, ``S`` is a one-character word; e.g. ``["我们", "爱", "北京天安门"]`` ->
 ``我们爱北京天安门`` with tags ``B E S B M M M E``.
+
+Size: just over 400 lines: the CoNLL reader and writer, the data set, BMES segmentation and the
+encoder that turns sentences into batches are the tagging data's one contract.
 """
 from __future__ import annotations
 

