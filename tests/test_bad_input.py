@@ -41,6 +41,24 @@ def test_bad_flags_are_refused_before_any_work(argv, named, tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("argv, named", [
+    (["--num", "-3"], "--num"), (["--temperature", "nan"], "--temperature"),
+    (["--top-k", "0"], "--top-k"),
+])
+def test_bad_generate_flags_are_refused_before_the_checkpoint_is_read(argv, named, capsys):
+    code, err = run(["generate", "poems", *argv, "--checkpoint", "/nonexistent/best.pt"], capsys)
+    assert code == 2 and named in err.strip().splitlines()[-1]
+
+
+def test_only_rank_zero_reports_under_torchrun(addition_run, capsys, monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    assert main(["evaluate", "addition", "--checkpoint", str(addition_run / "best.pt")]) == 0
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("RANK", "0")
+    assert main(["evaluate", "addition", "--checkpoint", str(addition_run / "best.pt")]) == 0
+    assert "exact match" in capsys.readouterr().out
+
+
 def test_output_path_that_is_a_file(tmp_path, capsys):
     target = tmp_path / "notes.txt"
     target.write_text("mine")

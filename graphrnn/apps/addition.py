@@ -79,10 +79,9 @@ def train(config: Config) -> dict:
 
 
 def evaluate(config: EvaluateConfig) -> dict:
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    setup(config)
-    ckpt, trained = load_app_checkpoint(checkpoint_path(config), "addition", Config)
+    _, _, ckpt, trained = open_trained(config, "addition", Config)
     model = _model(trained)
     model.load_state_dict(ckpt["model"])
     return _report(model, trained)

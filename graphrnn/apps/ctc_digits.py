@@ -95,11 +95,9 @@ def train(config: Config) -> dict:
 
 def evaluate(config: Evaluate) -> dict:
     from ..models.ctc import CTCReader
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    device = setup(config)
-    path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, "ctc_digits", Config)
+    device, path, ckpt, trained = open_trained(config, "ctc_digits", Config)
     model = CTCReader(trained.dim, trained.hidden, trained.layers).to(device)
     model.load_state_dict(ckpt["model"])
     scores = _scores(model, _split(trained, "test"), config.beam, device)

@@ -242,11 +242,9 @@ def evaluate(config: Evaluate) -> dict:
     """Rebuild the model (or ensemble) of a checkpoint and score it on the test split of the data
     it was trained on (descriptors recomputed, scaling restored from the checkpoint)."""
     from ..models.molecule import MoleculeEnsemble
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    device = setup(config)
-    path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, _app(config), Config, apps=NAMES)
+    device, path, ckpt, trained = open_trained(config, _app(config), Config, NAMES)
     if config.root is not None:
         trained.root = config.root
     (_, _, test_set), task, names, name = _splits(trained)

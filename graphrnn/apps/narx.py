@@ -129,11 +129,9 @@ def train(config: Config) -> dict:
 
 
 def evaluate(config: EvaluateConfig) -> dict:
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    setup(config)
-    path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, "narx", Config)
+    _, path, ckpt, trained = open_trained(config, "narx", Config)
     models = _models(trained)
     models.load_state_dict(ckpt["model"])
     print(f"narx test ({path}):")

@@ -138,10 +138,9 @@ class Evaluate(EvaluateConfig):
 
 def evaluate(config: Evaluate) -> dict:
     """Roll the checkpoint's model out on the held-out systems it was trained for."""
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    device = setup(config)
-    ckpt, trained = load_app_checkpoint(checkpoint_path(config), APP, Config)
+    device, _, ckpt, trained = open_trained(config, APP, Config)
     if config.root is not None:
         trained.root = config.root
     n = trained.test_particles[0]                       # the first test set, loaded again below

@@ -19,7 +19,8 @@ from .. import __version__
 from ..train import CheckpointError, load_checkpoint
 from .config import ConfigError, config_from_dict
 
-__all__ = ["setup", "trainer_options", "checkpoint_record", "load_app_checkpoint", "Timer"]
+__all__ = ["setup", "trainer_options", "checkpoint_record", "load_app_checkpoint", "open_trained",
+           "checkpoint_path", "Timer"]
 
 
 def setup(config) -> torch.device:
@@ -73,6 +74,16 @@ def load_app_checkpoint(path: str | Path, app: str, config_cls: type, apps: tupl
     except ConfigError as err:
         raise CheckpointError(str(err)) from None
     return ckpt, config
+
+
+def open_trained(config, app: str, config_cls: type, apps: tuple[str, ...] = ()):
+    """What every ``evaluate`` and ``generate`` starts with: apply ``--threads`` and ``--device``
+    and load ``--checkpoint`` (default ``OUT/best.pt``) of ``app``. Returns ``(device, path,
+    checkpoint dict, the config that trained it)``."""
+    device = setup(config)
+    path = checkpoint_path(config)
+    ckpt, trained = load_app_checkpoint(path, app, config_cls, apps)
+    return device, path, ckpt, trained
 
 
 def checkpoint_path(config, default: str = "best.pt") -> Path:

@@ -104,11 +104,9 @@ def train(config: Config) -> dict:
 
 
 def evaluate(config: Evaluate) -> dict:
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    device = setup(config)
-    path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, "seq2seq_addition", Config)
+    device, path, ckpt, trained = open_trained(config, "seq2seq_addition", Config)
     test = _splits(trained)["test"]
     model = build_model(trained, test.vocab).to(device)
     model.load_state_dict(ckpt["model"])

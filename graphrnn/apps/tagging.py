@@ -182,11 +182,9 @@ def train(config: Config) -> dict:
 def evaluate(config: Evaluate) -> dict:
     from ..datasets.conll import TaggingEncoder
     from ..models.tagger import evaluate_tagger
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    device = setup(config)
-    path = checkpoint_path(config)
-    ckpt, trained = load_app_checkpoint(path, "conll_chunking", Config)
+    device, path, ckpt, trained = open_trained(config, "conll_chunking", Config)
     enc = TaggingEncoder.from_state_dict(ckpt["config"]["encoder"],
                                          normalize=_normalize(trained.task))
     model = _model(trained, enc)

@@ -89,11 +89,21 @@ def _bias_sum(cell) -> Tensor | None:
 class TreeCell(RecurrentCell):
     """Base of the tree cells: children arrive one by one (``combine``) or dense (``step``).
 
-    Subclasses set ``arity`` (``None``: any number of children) and define ``state_sizes``,
-    :meth:`project`, :meth:`leaf` (the step of a node without children) and :meth:`step`.
+    Subclasses set ``arity`` (``None``: any number of children) and define :meth:`leaf` (the
+    step of a node without children) and :meth:`step`; one state component and the input
+    projection :meth:`project` are shared.
     """
 
     arity: int | None = None
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size,)  # the LSTM cells add their memory
+
+    def project(self, x: Tensor) -> Tensor:
+        """Inputs (n, I) -> (n, G). Every bias of a tree cell is additive (the GRU's reset gate
+        acts before its matmul), so the two fold into one."""
+        return F.linear(x, self.weight_ih, _bias_sum(self))
 
     def leaf(self, xw: Tensor) -> State:
         """The state of nodes without children: projected inputs (n, G) -> state."""
@@ -192,13 +202,6 @@ class RecursiveNetCell(TreeCell):
         self._register_weights(hidden_size, (hidden_size, arity * hidden_size))
         self.reset_parameters()
 
-    @property
-    def state_sizes(self) -> tuple[int, ...]:
-        return (self.hidden_size,)
-
-    def project(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight_ih, _bias_sum(self))
-
     def leaf(self, xw: Tensor) -> State:
         return (NONLINEARITIES[self.nonlinearity](xw),)
 
@@ -245,14 +248,6 @@ class TreeGRUCell(TreeCell):
         super().__init__(input_size, hidden_size, bias)
         self._register_weights(3 * hidden_size, (3 * hidden_size, hidden_size))
         self.reset_parameters()
-
-    @property
-    def state_sizes(self) -> tuple[int, ...]:
-        return (self.hidden_size,)
-
-    def project(self, x: Tensor) -> Tensor:
-        # with the reset gate before the matmul every bias is additive: fold both in
-        return F.linear(x, self.weight_ih, _bias_sum(self))
 
     def leaf(self, xw: Tensor) -> State:
         _, z, n = xw.chunk(3, 1)

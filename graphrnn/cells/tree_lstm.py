@@ -54,9 +54,6 @@ class ChildSumTreeLSTMCell(TreeCell):
     def state_sizes(self) -> tuple[int, ...]:
         return (self.hidden_size, self.hidden_size)
 
-    def project(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight_ih, _bias_sum(self))
-
     def leaf(self, xw: Tensor) -> State:
         i, _, g, o = xw.chunk(4, 1)
         c = torch.sigmoid(i) * torch.tanh(g)
@@ -138,9 +135,6 @@ class NaryTreeLSTMCell(TreeCell):
     @property
     def state_sizes(self) -> tuple[int, ...]:
         return (self.hidden_size, self.hidden_size)
-
-    def project(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight_ih, _bias_sum(self))
 
     leaf = ChildSumTreeLSTMCell.leaf
 
