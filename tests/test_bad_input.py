@@ -45,8 +45,11 @@ def test_bad_flags_are_refused_before_any_work(argv, named, tmp_path, capsys):
     (["--num", "-3"], "--num"), (["--temperature", "nan"], "--temperature"),
     (["--top-k", "0"], "--top-k"),
 ])
-def test_bad_generate_flags_are_refused_before_the_checkpoint_is_read(argv, named, capsys):
-    code, err = run(["generate", "poems", *argv, "--checkpoint", "/nonexistent/best.pt"], capsys)
+def test_bad_generate_flags_are_refused_before_the_checkpoint_is_read(argv, named, tmp_path,
+                                                                    capsys):
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(b"never read")
+    code, err = run(["generate", "poems", *argv, "--checkpoint", str(checkpoint)], capsys)
     assert code == 2 and named in err.strip().splitlines()[-1]
 
 
