@@ -36,8 +36,9 @@ class Row:
         return self.value >= self.level if self.higher_is_better else self.value <= self.level
 
 
-def tree_row(out: Path, quick: bool) -> Row:
+def tree_row(config: TourConfig) -> Row:
     """Trees: values of random arithmetic expressions (mod 10) at every node, N-ary Tree-LSTM."""
+    out, quick = Path(config.out), config.quick
     import torch
     from torch_geometric.loader import DataLoader
 
@@ -62,21 +63,20 @@ def tree_row(out: Path, quick: bool) -> Row:
                time.perf_counter() - start, str(out / "trees" / "curves.png"))
 
 
-SHARED = {"device": "cpu", "threads": "1"}  # set from --device and --threads by run()
-
-
-def _app(name: str, out: Path, argv: list[str]) -> tuple[dict, float]:
-    """Run ``graphrnn train NAME`` with ``argv`` into ``out/NAME``; its results and seconds."""
+def _app(name: str, config: TourConfig, argv: list[str]) -> tuple[dict, float]:
+    """Run ``graphrnn train NAME`` with ``argv`` into ``OUT/NAME`` on the tour's device and
+    threads; its results and seconds."""
     start = time.perf_counter()
-    results = call(name, "train", [*argv, "--out", str(out / name),
-                                   "--device", SHARED["device"], "--threads", SHARED["threads"]])
+    results = call(name, "train", [*argv, "--out", str(Path(config.out) / name),
+                                   "--device", config.device, "--threads", str(config.threads)])
     return results, time.perf_counter() - start
 
 
-def addition_rows(out: Path, quick: bool) -> list[Row]:
+def addition_rows(config: TourConfig) -> list[Row]:
     """Chains: Learn2Carry, digits least-significant first, trained below 555,555,555."""
+    out, quick = Path(config.out), config.quick
     argv = ["--quick", "--epochs", "1"] if quick else ["--epochs", "12", "--test-size", "2000"]
-    results, seconds = _app("addition", out, argv)
+    results, seconds = _app("addition", config, argv)
     plot = str(out / "addition" / "curves.png")
     return [Row("chains", "addition, operands in [555,555,555, 999,999,999]", "GRU (graphrnn.nn)",
                 "test exact match", results["in_range_test"]["exact_match"],
@@ -86,20 +86,22 @@ def addition_rows(out: Path, quick: bool) -> list[Row]:
                 True, 0.0, plot)]
 
 
-def tpsa_row(out: Path, quick: bool) -> Row:
+def tpsa_row(config: TourConfig) -> Row:
     """Molecules: topological polar surface area of the NCI molecules rdkit ships."""
+    out, quick = Path(config.out), config.quick
     argv = ["--quick", "--epochs", "1"] if quick else ["--epochs", "12"]
-    results, seconds = _app("tpsa", out, argv)
+    results, seconds = _app("tpsa", config, argv)
     return Row("molecules", "TPSA of 4,991 NCI molecules (rdkit)", "gated MPNN, additive readout",
                "test MAE (A^2)", results["test_mae"], float("inf") if quick else 1.0, False,
                seconds, str(out / "tpsa" / "curves.png"))
 
 
-def springs_row(out: Path, quick: bool) -> Row:
+def springs_row(config: TourConfig) -> Row:
     """Particles: 5 balls on random springs (Kipf et al. 2018), 10-step rollouts."""
+    out, quick = Path(config.out), config.quick
     argv = ["--quick", "--epochs", "1"] if quick else [
         "--train-sims", "200", "--test-sims", "20", "--hidden", "64", "--epochs", "6"]
-    results, seconds = _app("nbody", out, [*argv, "--root", str(out / "nbody-data")])
+    results, seconds = _app("nbody", config, [*argv, "--root", str(out / "nbody-data")])
     return Row("particles", "springs, 5 balls: 10-step rollout vs constant velocity",
                "interaction network", "baseline MSE / model MSE",
                results["n5"]["ratio@1" if quick else "ratio@10"],  # quick rolls out 5 steps
@@ -125,15 +127,13 @@ def run(argv=None) -> int:
 
     from ..bench.common import format_table
 
-    SHARED.update(device=args.device, threads=str(args.threads))
     torch.set_num_threads(args.threads)
-    out = Path(args.out)
     rows = []
     for name, fn in ROWS.items():
         if args.only and name not in args.only:
             continue
         print(f"graphrnn tour: {name} ...", flush=True)
-        made = fn(out, args.quick)
+        made = fn(args)
         made = made if isinstance(made, list) else [made]
         rows.extend(made)
         print(f"graphrnn tour: {name} done in {sum(r.seconds for r in made):.0f} s", flush=True)
