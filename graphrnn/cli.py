@@ -42,12 +42,7 @@ def _print_list() -> None:
 def _interrupted(command: str, name: str | None, argv: list[str]) -> int:
     """Ctrl-C: say where the last good checkpoint is and how to go on."""
     if command == "train" and name:
-        out = "runs/" + apps.resolve_name(name)
-        for i, arg in enumerate(argv):
-            if arg == "--out" and i + 1 < len(argv):
-                out = argv[i + 1]
-            elif arg.startswith("--out="):
-                out = arg.split("=", 1)[1]
+        out = apps.parse(name, "train", argv)[0].out  # parsed as the run was: presets, defaults
         last = os.path.join(out, "last.pt")
         if os.path.isfile(last):
             resume = " ".join(["graphrnn", "train", name, *argv,
