@@ -41,10 +41,9 @@ def check_num_nodes(num_nodes, name: str = "num_nodes") -> int:
         if num_nodes.dim() != 0 or num_nodes.is_floating_point() or num_nodes.dtype == torch.bool:
             raise TypeError(f"{name} must be an int, got a tensor of dtype {num_nodes.dtype} and "
                             f"shape {tuple(num_nodes.shape)}")
-        num_nodes = int(num_nodes)
     elif isinstance(num_nodes, bool) or not hasattr(num_nodes, "__index__"):
         raise TypeError(f"{name} must be an int, got {num_nodes!r}")
-    num_nodes = int(num_nodes.__index__()) if not isinstance(num_nodes, int) else num_nodes
+    num_nodes = int(num_nodes)  # Python, NumPy and 0-d tensor integers alike
     if num_nodes < 0:
         raise ValueError(f"{name} must be >= 0, got {num_nodes}")
     return num_nodes

@@ -58,10 +58,6 @@ def _clean(text: str) -> str:
     return _WS_RE.sub("", text)
 
 
-def _read_text(path: str | os.PathLike) -> list[str]:
-    return read_lines(path)  # a byte-order mark tolerated, bad bytes named by line
-
-
 def read_title_content(path: str | os.PathLike, errors: str = "raise") -> list[Poem]:
     """Read ``title:content`` lines (one poem a line; blank lines are skipped).
 
@@ -72,7 +68,7 @@ def read_title_content(path: str | os.PathLike, errors: str = "raise") -> list[P
     if errors not in ("raise", "skip"):
         raise ValueError(f"read_title_content: errors must be 'raise' or 'skip', got {errors!r}")
     poems = []
-    for lineno, line in enumerate(_read_text(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         m = re.match(r"^([^:：]*)[:：](.*)$", line)
@@ -90,7 +86,7 @@ def read_title_content(path: str | os.PathLike, errors: str = "raise") -> list[P
 def read_blank_line(path: str | os.PathLike) -> list[Poem]:
     """Read poems separated by one or more blank lines; a poem's lines are concatenated."""
     poems, block, start = [], [], 0
-    for lineno, line in enumerate(_read_text(path) + [""], 1):
+    for lineno, line in enumerate(read_lines(path) + [""], 1):
         if line.strip():
             if not block:
                 start = lineno
@@ -130,7 +126,7 @@ def read_poems(path: str | os.PathLike, layout: str = "auto", **kwargs) -> list[
         if str(path).endswith(".json"):
             layout = "chinese_poetry"
         else:
-            lines = [l for l in _read_text(path) if l.strip()]
+            lines = [l for l in read_lines(path) if l.strip()]
             with_colon = sum((":" in l or "：" in l) for l in lines)
             layout = "title_content" if lines and with_colon > len(lines) / 2 else "blank_line"
     if layout == "title_content":
