@@ -209,11 +209,9 @@ def train(config: Config) -> dict:
 def evaluate(config: Evaluate) -> dict:
     from ..datasets.sequences import FirstSymbol
     from ..models.long_range import LongRangeClassifier, accuracy_on
-    from .runtime import checkpoint_path, load_app_checkpoint, setup
+    from .runtime import open_trained
 
-    setup(config)
-    path = checkpoint_path(config, "models.pt")
-    ckpt, trained = load_app_checkpoint(path, "long_range", Config)
+    _, _, ckpt, trained = open_trained(config, "long_range", Config, default="models.pt")
     models, result = {}, {}
     for key in sorted({k.split(".")[0] for k in ckpt["model"]},
                       key=lambda k: (k.split("_T")[0], int(k.split("_T")[1]))):

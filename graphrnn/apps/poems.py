@@ -160,12 +160,13 @@ def _model(config, vocab):
                          pad_index=vocab.pad_index)
 
 
-def _load(path):
-    """``(model in eval mode, vocab, training config)`` of a poems checkpoint."""
+def _load(config):
+    """Threads and device set, ``(model in eval mode, vocab, training config)`` of the poems
+    checkpoint ``config`` names."""
     from ..datasets.text import Vocab
-    from .runtime import load_app_checkpoint
+    from .runtime import open_trained
 
-    ckpt, trained = load_app_checkpoint(path, "poems", Config)
+    _, _, ckpt, trained = open_trained(config, "poems", Config)
     vocab = Vocab.from_list(ckpt["vocab"])
     model = _model(trained, vocab)
     model.load_state_dict(ckpt["model"])
@@ -238,10 +239,7 @@ def train(config: Config) -> dict:
 
 
 def evaluate(config: Evaluate) -> dict:
-    from .runtime import checkpoint_path, setup
-
-    setup(config)
-    model, vocab, trained = _load(checkpoint_path(config))
+    model, vocab, trained = _load(config)
     trained.root = config.root or trained.root
     return {"table": ngram_table(model, vocab, load_splits(trained), config.orders)}
 
@@ -278,11 +276,8 @@ def generate(config: Generate) -> dict:
 
     from ..datasets.poems import check_form
     from ..models import language_model as lm
-    from .runtime import checkpoint_path, setup
-
-    setup(config)
     length, lines = (int(x) for x in config.form.split("x"))
-    model, vocab, _ = _load(checkpoint_path(config))
+    model, vocab, _ = _load(config)
     generator = torch.Generator().manual_seed(config.seed)
     total_ok = total = 0
     start = time.perf_counter()

@@ -76,12 +76,13 @@ def load_app_checkpoint(path: str | Path, app: str, config_cls: type, apps: tupl
     return ckpt, config
 
 
-def open_trained(config, app: str, config_cls: type, apps: tuple[str, ...] = ()):
+def open_trained(config, app: str, config_cls: type, apps: tuple[str, ...] = (),
+                 default: str = "best.pt"):
     """What every ``evaluate`` and ``generate`` starts with: apply ``--threads`` and ``--device``
-    and load ``--checkpoint`` (default ``OUT/best.pt``) of ``app``. Returns ``(device, path,
+    and load ``--checkpoint`` (default ``OUT/<default>``) of ``app``. Returns ``(device, path,
     checkpoint dict, the config that trained it)``."""
     device = setup(config)
-    path = checkpoint_path(config)
+    path = checkpoint_path(config, default)
     ckpt, trained = load_app_checkpoint(path, app, config_cls, apps)
     return device, path, ckpt, trained
 
