@@ -53,6 +53,11 @@ def tensor_digests(obj: Any, prefix: str = "") -> dict[str, str]:
     return found
 
 
+def _digests_of(ckpt: dict) -> dict[str, str]:
+    """The digests of the parts holding tensors, as stored at save and checked at load."""
+    return tensor_digests({k: ckpt[k] for k in ("model", "optimizer", "scheduler", "rng")})
+
+
 def _bad_zip_member(path: Path) -> str | None:
     """The first member of the archive whose CRC-32 fails, or None."""
     try:
@@ -128,8 +133,7 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module,
         "rng": rng or [],
         "torch_version": str(torch.__version__),  # TorchVersion would need unpickling
     }
-    ckpt["digests"] = tensor_digests({k: ckpt[k] for k in ("model", "optimizer", "scheduler",
-                                                            "rng")})
+    ckpt["digests"] = _digests_of(ckpt)
     return atomic_write(path, lambda f: torch.save(ckpt, f))
 
 
@@ -193,7 +197,7 @@ def _verify(path: Path, ckpt: dict, bad_member: str | None) -> None:
     fails a CRC check; the message names the part (``model (encoder.weight)``)."""
     stored = ckpt.get("digests")
     if isinstance(stored, dict):
-        actual = tensor_digests({k: ckpt[k] for k in ("model", "optimizer", "scheduler", "rng")})
+        actual = _digests_of(ckpt)
         damaged = sorted(k for k in set(stored) | set(actual) if stored.get(k) != actual.get(k))
         if damaged:
             parts = ", ".join(_part(k) for k in damaged[:3]) + (
