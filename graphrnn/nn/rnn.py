@@ -7,7 +7,11 @@ structures, so ``ours.load_state_dict(theirs.state_dict())`` works both ways. In
 * a PyG ``Data``/``Batch`` of chain graphs (node features ``x``, edges ``t -> t+1``) gives one
   output row per node, in node order, and the final state of each chain;
 * the LSTM variants (``forget_gate``, ``coupled``, ``peephole``) and Cho et al.'s GRU
-  (``reset_after=False``), which ``torch.nn`` lacks, run on graphrnn's own engine.
+  (``reset_after=False``), which ``torch.nn`` lacks, run on graphrnn's own engine;
+* ``weight_dropout=p``: DropConnect on the recurrent matrices ``weight_hh_l{k}`` (Wan et al.
+  2013; the weight-dropped LSTM of Merity et al. 2018, arXiv:1708.02182): one mask per forward
+  call, used at every time step, on either engine (the dropped matrix goes where the parameter
+  would, no copy of the module); evaluation uses the full weights.
 
 ``engine="auto"`` hands standard cells to PyTorch's fused kernels (the same call ``torch.nn``
 makes) and everything else to :func:`graphrnn.engine.run_chain`; ``engine="generic"`` forces the
@@ -79,7 +83,8 @@ class RNNBase(nn.Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None,
                  engine: str = "auto", nonlinearity: str = "tanh", forget_gate: bool = True,
-                 coupled: bool = False, peephole: bool = False, reset_after: bool = True):
+                 coupled: bool = False, peephole: bool = False, reset_after: bool = True,
+                 weight_dropout: float = 0.0):
         super().__init__()
         name = type(self).__name__
         if not isinstance(hidden_size, int) or hidden_size <= 0:
@@ -89,6 +94,10 @@ class RNNBase(nn.Module):
         if (not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1
                 or isinstance(dropout, bool)):
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if (not isinstance(weight_dropout, (int, float)) or isinstance(weight_dropout, bool)
+                or not 0 <= weight_dropout < 1):
+            raise ValueError(f"{name}: weight_dropout must be a number in [0, 1), got "
+                             f"{weight_dropout!r}")
         if proj_size < 0 or (proj_size and proj_size >= hidden_size):
             raise ValueError(f"{name}: proj_size must be 0 or in [1, hidden_size), got {proj_size}")
         if engine not in ENGINES:
@@ -102,6 +111,7 @@ class RNNBase(nn.Module):
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
         self.engine, self.nonlinearity, self.reset_after = engine, nonlinearity, reset_after
         self.forget_gate, self.coupled, self.peephole = forget_gate, coupled, peephole
+        self.weight_dropout = float(weight_dropout)
         self.num_gates = {"RNN": 1, "GRU": 3, "LSTM": lstm_num_gates(forget_gate, coupled)}[mode]
         if self.engine == "fused" and not self.has_fused_kernel:
             raise ValueError(f"{name}: engine='fused' needs a standard cell; "
@@ -153,12 +163,21 @@ class RNNBase(nn.Module):
         out = self.proj_size or self.hidden_size
         return (out, self.hidden_size) if self.mode == "LSTM" else (out,)
 
+    def _recurrent_weight(self, weight: Tensor) -> Tensor:
+        """``weight_hh`` as this forward call uses it: DropConnect'ed when training with
+        ``weight_dropout`` (called once per layer and direction per forward)."""
+        if self.weight_dropout and self.training:
+            return F.dropout(weight, self.weight_dropout, training=True)
+        return weight
+
     def cell_weights(self, layer: int, reverse: bool = False) -> SimpleNamespace:
-        """The weights of one layer and direction under the names the cell functions read."""
+        """The weights of one layer and direction under the names the cell functions read
+        (``weight_hh`` with its DropConnect mask drawn, in training with ``weight_dropout``)."""
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
         get = lambda base: getattr(self, base + suffix, None)  # noqa: E731
         return SimpleNamespace(
-            weight_ih=get("weight_ih"), weight_hh=get("weight_hh"), bias_ih=get("bias_ih"),
+            weight_ih=get("weight_ih"), weight_hh=self._recurrent_weight(get("weight_hh")),
+            bias_ih=get("bias_ih"),
             bias_hh=get("bias_hh"), weight_hr=get("weight_hr"), weight_ci=get("weight_ci"),
             weight_cf=get("weight_cf"), weight_co=get("weight_co"), hidden_size=self.hidden_size,
             num_gates=self.num_gates, forget_gate=self.forget_gate, coupled=self.coupled,
@@ -298,7 +317,12 @@ class RNNBase(nn.Module):
     def _run_fused(self, input: Tensor, batch_sizes, hx) -> tuple[Tensor, tuple[Tensor, ...]]:
         kernel = _FUSED[f"RNN_{self.nonlinearity.upper()}" if self.mode == "RNN" else self.mode]
         state = hx if self.mode == "LSTM" else hx[0]
-        args = (self._flat_weights, self.bias, self.num_layers, self.dropout, self.training,
+        weights = self._flat_weights
+        if self.weight_dropout and self.training:  # weight_hh is second of each layer's group
+            group = len(weights) // (self.num_layers * (2 if self.bidirectional else 1))
+            weights = [self._recurrent_weight(w) if i % group == 1 else w
+                       for i, w in enumerate(weights)]
+        args = (weights, self.bias, self.num_layers, self.dropout, self.training,
                 self.bidirectional)
         if batch_sizes is None:
             result = kernel(input, state, *args, self.batch_first)
@@ -348,7 +372,7 @@ class RNNBase(nn.Module):
         s = f"{self.input_size}, {self.hidden_size}"
         for name, default in (("proj_size", 0), ("num_layers", 1), ("bias", True),
                               ("batch_first", False), ("dropout", 0.0), ("bidirectional", False),
-                              ("engine", "auto")):
+                              ("engine", "auto"), ("weight_dropout", 0.0)):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
         if self.mode == "RNN" and self.nonlinearity != "tanh":
@@ -380,6 +404,7 @@ class RNN(RNNBase):
         dropout: dropout on the outputs of every layer but the last. Default: 0.
         bidirectional: default ``False``.
         engine: ``"auto"`` (fused kernel when possible), ``"fused"`` or ``"generic"``.
+        weight_dropout: DropConnect on ``weight_hh_l{k}``, one mask per forward. Default: 0.
 
     Also reads a PyG batch of chain graphs; see :class:`RNNBase.forward`.
     """
@@ -387,9 +412,10 @@ class RNN(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
-                 engine: str = "auto"):
+                 engine: str = "auto", weight_dropout: float = 0.0):
         super().__init__("RNN", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype, engine, nonlinearity=nonlinearity)
+                         bidirectional, 0, device, dtype, engine, nonlinearity=nonlinearity,
+                         weight_dropout=weight_dropout)
 
 
 class LSTM(RNNBase):
@@ -407,6 +433,8 @@ class LSTM(RNNBase):
         coupled: f = 1 - i. Default: ``False``.
         peephole: gates see the cell (``weight_ci_l{k}``, ``weight_cf_l{k}``, ``weight_co_l{k}``).
             Default: ``False``.
+        weight_dropout: DropConnect on ``weight_hh_l{k}``, one mask per forward (the
+            weight-dropped LSTM). Default: 0.
 
     Returns ``output, (h_n, c_n)`` as ``torch.nn.LSTM``.
     """
@@ -414,10 +442,11 @@ class LSTM(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, device=None, dtype=None, engine: str = "auto",
-                 forget_gate: bool = True, coupled: bool = False, peephole: bool = False):
+                 forget_gate: bool = True, coupled: bool = False, peephole: bool = False,
+                 weight_dropout: float = 0.0):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size, device, dtype, engine, forget_gate=forget_gate,
-                         coupled=coupled, peephole=peephole)
+                         coupled=coupled, peephole=peephole, weight_dropout=weight_dropout)
 
 
 class GRU(RNNBase):
@@ -429,10 +458,13 @@ class GRU(RNNBase):
         batch_first, dropout, bidirectional: as ``torch.nn.GRU``.
         engine: ``"auto"`` (fused kernel when possible), ``"fused"`` or ``"generic"``.
         reset_after: default ``True`` (PyTorch's formulation).
+        weight_dropout: DropConnect on ``weight_hh_l{k}``, one mask per forward. Default: 0.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, engine: str = "auto", reset_after: bool = True):
+                 device=None, dtype=None, engine: str = "auto", reset_after: bool = True,
+                 weight_dropout: float = 0.0):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype, engine, reset_after=reset_after)
+                         bidirectional, 0, device, dtype, engine, reset_after=reset_after,
+                         weight_dropout=weight_dropout)
