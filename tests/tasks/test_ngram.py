@@ -1,26 +1,138 @@
 import math
+from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
-from graphrnn.datasets.text import BOS, EOS, Vocab
-from graphrnn.tasks.ngram import NGramLM, lm_batch, perplexity_from_nll, token_nll
+from graphrnn.datasets.text import BOS, EOS, UNK, Vocab
+from graphrnn.tasks.ngram import (
+    NGramLM,
+    lm_batch,
+    mkn_discounts,
+    perplexity_from_nll,
+    select_ngram,
+    token_nll,
+)
 
 TRAIN = [list("abcab"), list("abba"), list("cab"), list("bbc"), list("a")]
 TEST = [list("acb"), list("abd"), list("b")]  # "d" is unseen
 
 
+def _events(seq, order, known):
+    """(context, word) of each of the len + 1 predictions, unknown tokens as <unk>."""
+    padded = [BOS] * (order - 1) + [t if t in known else UNK for t in seq] + [EOS]
+    return [(tuple(padded[t - order + 1:t]), padded[t]) for t in range(order - 1, len(padded))]
+
+
 @pytest.mark.parametrize("order", [2, 3, 4])
-def test_matches_nltk_kneser_ney_without_floor(order):
-    from nltk.lm import KneserNeyInterpolated
+def test_kn_matches_nltk_without_floor(order):
+    from nltk.lm import KneserNeyInterpolated, Vocabulary
     lm = NGramLM(order, discount=0.1, uniform_floor=False).fit(TRAIN)
-    ref = KneserNeyInterpolated(order, discount=0.1, vocabulary=lm.model.vocab,
-                                counter=lm.model.counts)
-    events = [e for s in TRAIN + TEST for e in lm._events(lm._map(s))]
+    known = set("abc")
+    ref = KneserNeyInterpolated(order, discount=0.1,
+                                vocabulary=Vocabulary(unk_label=UNK, unk_cutoff=1))
+    ref.vocab.update(lm.outcomes + [BOS])
+    ref.counts.update([ctx[len(ctx) - k:] + (w,) for ctx, w in _events(s, order, known)
+                       for k in range(order)] for s in TRAIN)
+    events = [e for s in TRAIN + TEST for e in _events(s, order, known)]
     assert len(events) > 20
     for ctx, w in events:
-        assert lm.model.unmasked_score(w, ctx) == pytest.approx(ref.unmasked_score(w, ctx),
-                                                                abs=1e-12)
+        assert lm.prob(w, ctx) == pytest.approx(ref.unmasked_score(w, ctx), abs=1e-12)
+    # nltk's own recursion gives the never-seen <unk> probability 0: infinite perplexity
+    assert lm.prob(UNK, ctx) == 0 and lm.perplexity(TEST) == math.inf
+
+
+def _reference(train, order, smoothing, discount, outcomes):
+    """The formulas of the module notes, one dict per order, written for clarity not speed."""
+    counts = Counter()
+    for s in train:
+        padded = [BOS] * (order - 1) + s + [EOS]
+        for t in range(order - 1, len(padded)):
+            counts[tuple(padded[t - order + 1:t + 1])] += 1
+    a = {order: counts}
+    for k in range(order - 1, 0, -1):  # continuation: distinct (k+1)-grams ending in the k-gram
+        a[k] = Counter(g[1:] for g in a[k + 1])
+    disc = {}
+    for k in range(1, order + 1):
+        if smoothing == "kn":
+            disc[k] = (discount,) * 3
+            continue
+        n1, n2, n3, n4 = (sum(v == j for v in a[k].values()) for j in (1, 2, 3, 4))
+        if min(n1, n2, n3) == 0:
+            disc[k] = (0.5, 1.0, 1.5)
+        else:
+            y = n1 / (n1 + 2 * n2)
+            disc[k] = (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, min(3 - 4 * y * n4 / n3, 3))
+
+    def prob(w, ctx):
+        p = 1 / len(outcomes)
+        for k in range(1, order + 1):
+            c = ctx[len(ctx) - (k - 1):] if k > 1 else ()
+            seen = {g[-1]: v for g, v in a[k].items() if g[:-1] == c}
+            if not seen:
+                continue
+            D = disc[k]
+            gamma = sum(D[min(v, 3) - 1] for v in seen.values())
+            v = seen.get(w, 0)
+            p = (max(v - (D[min(v, 3) - 1] if v else 0), 0) + gamma * p) / sum(seen.values())
+        return p
+    return prob, disc
+
+
+@pytest.mark.parametrize("smoothing,discount", [("kn", 0.75), ("kn", 0.3), ("mkn", None)])
+@pytest.mark.parametrize("order", [2, 3, 4, 5])
+def test_matches_the_written_out_formulas(order, smoothing, discount):
+    import random
+    rng = random.Random(0)  # 215 tokens; mkn discounts estimated at orders 2-5 (some fall back)
+    train = [[rng.choice("aabbbcde") for _ in range(rng.randint(0, 8))] for _ in range(60)]
+    test = TEST + [list("azbq"), []]
+    kw = {} if discount is None else {"discount": discount}
+    lm = NGramLM(order, smoothing=smoothing, **kw).fit(train)
+    prob, disc = _reference(train, order, smoothing, discount, lm.outcomes)
+    assert lm.discounts == pytest.approx(np.array([disc[k] for k in range(1, order + 1)]))
+    if smoothing == "mkn":
+        assert lm.discounts[1].tolist() != [0.5, 1.0, 1.5]
+    events = [e for s in train + test for e in _events(s, order, set("abcde"))]
+    expected = [prob(w, ctx) for ctx, w in events]
+    got = [p for s in train + test for p in np.exp(-np.array(lm.sequence_nll(s)))]
+    assert got == pytest.approx(expected, rel=1e-12)
+    total, count = lm.nll(train + test)
+    assert total == pytest.approx(-sum(map(math.log, expected)), rel=1e-12)
+    assert count == len(events) == sum(len(s) + 1 for s in train + test)
+
+
+def test_mkn_discounts_formula():
+    # n = (10, 4, 2, 1): Y = 10/18 = 5/9; D1 = 1 - 2(5/9)(4/10) = 5/9; D2 = 2 - 3(5/9)(2/4) = 7/6;
+    # D3+ = 3 - 4(5/9)(1/2) = 17/9
+    assert mkn_discounts((10, 4, 2, 1)) == pytest.approx((5 / 9, 7 / 6, 17 / 9))
+    assert mkn_discounts((3, 0, 1, 1)) == (0.5, 1.0, 1.5)  # n2 = 0: undefined, KenLM's fallback
+    assert mkn_discounts((1, 1, 1, 9)) == pytest.approx((1 / 3, 1.0, 0.0))  # 3 - 4/3 * 9 < 0
+
+
+def test_hand_computed_modified_kneser_ney_bigram():
+    # corpus: 3 x "a b", 2 x "b", 1 x "a"; outcomes a, b, <unk>, <eos> (V = 4)
+    # bigram counts: (<bos> a) 4, (a b) 3, (b <eos>) 5, (<bos> b) 2, (a <eos>) 1
+    #   n1..n4 = 1, 1, 1, 1: Y = 1/3, D1 = 1 - 2/3 = 1/3, D2 = 2 - 1 = 1, D3+ = 3 - 4/3 = 5/3
+    # continuation counts: a {<bos>} 1, b {<bos>, a} 2, <eos> {a, b} 2, total 5;
+    #   n1, n2, n3 = 1, 2, 0: undefined, fallback D = 0.5, 1, 1.5; gamma = .5*1 + 1*2 = 2.5
+    #   p1(a) = (1 - .5 + 2.5/4)/5 = .225, p1(b) = p1(<eos>) = (2 - 1 + 2.5/4)/5 = .325,
+    #   p1(<unk>) = (2.5/4)/5 = .125                                          (sum 1)
+    # context a: total 4, N1 = 1 (<eos>), N3+ = 1 (b): gamma = 1/3 + 5/3 = 2
+    #   p(b|a) = (3 - 5/3 + 2 * .325)/4 = 0.4958333.., p(<eos>|a) = (1 - 1/3 + 2 * .325)/4
+    #   p(a|a) = 2 * .225/4 = .1125
+    # context <bos>: total 6, N2 = 1, N3+ = 1: gamma = 1 + 5/3 = 8/3
+    #   p(a|<bos>) = (4 - 5/3 + 8/3 * .225)/6 = 0.4888..
+    # context b: total 5, N3+ = 1: p(<eos>|b) = (5 - 5/3 + 5/3 * .325)/5 = .775
+    corpus = [["a", "b"]] * 3 + [["b"]] * 2 + [["a"]]
+    lm = NGramLM(2, smoothing="mkn").fit(corpus)
+    assert lm.discounts == pytest.approx(np.array([[0.5, 1.0, 1.5], [1 / 3, 1.0, 5 / 3]]))
+    assert lm.distribution(["a"]).tolist() == pytest.approx(
+        [0.1125, (3 - 5 / 3 + 0.65) / 4, 2 * 0.125 / 4, (1 - 1 / 3 + 0.65) / 4])  # a b <unk> <eos>
+    assert lm.prob("zzz", [BOS]) == pytest.approx(8 / 3 * 0.125 / 6)
+    p_a, p_b, p_eos = (4 - 5 / 3 + 8 / 3 * 0.225) / 6, (3 - 5 / 3 + 0.65) / 4, 0.775
+    assert lm.sequence_nll(["a", "b"]) == pytest.approx([-math.log(p) for p in (p_a, p_b, p_eos)])
+    assert lm.prob("a", []) == pytest.approx(p_a)  # a short context is a sequence start
 
 
 def test_hand_computed_bigram():
@@ -35,16 +147,51 @@ def test_hand_computed_bigram():
     assert lm.perplexity([["a"]]) == pytest.approx(1 / 0.53125)
 
 
+@pytest.mark.parametrize("smoothing", ["kn", "mkn"])
 @pytest.mark.parametrize("order", [2, 3, 5])
-def test_distributions_sum_to_one_and_floor(order):
-    lm = NGramLM(order).fit(TRAIN)
-    contexts = [(BOS,) * (order - 1), tuple("ab")[-(order - 1):], tuple("zz")[-(order - 1):]]
+def test_distributions_sum_to_one_and_floor(order, smoothing):
+    train = TRAIN * 2 + [list("abcabcab"), list("ccc")]
+    vocab = Vocab.build(train + [list("xy")])  # x, y: in the vocabulary, never in training
+    lm = NGramLM(order, smoothing=smoothing).fit(train, vocab)
+    assert lm.outcomes == vocab.to_list()[4:] + [UNK, EOS]
+    contexts = [(), (BOS,) * (order - 1), tuple("ab"), tuple("zz"), tuple("cx"), (EOS, "a")]
     for ctx in contexts:
-        total = sum(lm.prob(w, ctx) for w in lm.outcomes)
-        assert total == pytest.approx(1.0, abs=1e-9)
+        dist = lm.distribution(ctx)
+        assert dist.sum() == pytest.approx(1.0, abs=1e-12) and dist.min() > 0
+        assert sum(lm.prob(w, ctx) for w in lm.outcomes) == pytest.approx(1.0, abs=1e-12)
     assert math.isfinite(lm.perplexity(TEST))
-    # nltk's own recursion gives the never-seen <unk> probability 0: infinite perplexity
-    assert NGramLM(order, uniform_floor=False).fit(TRAIN).perplexity(TEST) == math.inf
+    assert NGramLM(order, uniform_floor=False, smoothing=smoothing).fit(train).perplexity(TEST) \
+        == math.inf
+
+
+def test_select_ngram_and_with_discount():
+    import random
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(30)]
+    # a second-order Markov chain: a trigram should win over a bigram
+    table = {(a, b): rng.sample(words, 3) for a in words for b in words}
+
+    def sentence():
+        s = rng.sample(words, 2)
+        while len(s) < 12:
+            s.append(rng.choice(table[s[-2], s[-1]]))
+        return s
+    train, valid = [sentence() for _ in range(600)], [sentence() for _ in range(60)]
+    best, rows = select_ngram(train, valid, orders=(2, 3), smoothing="both",
+                              discounts=(0.5, 0.9))
+    assert [(r["order"], r["smoothing"], r["discount"]) for r in rows] == [
+        (2, "kn", 0.5), (2, "kn", 0.9), (2, "mkn", None),
+        (3, "kn", 0.5), (3, "kn", 0.9), (3, "mkn", None)]
+    ppl = {(r["order"], r["smoothing"], r["discount"]): r["valid_ppl"] for r in rows}
+    assert best.perplexity(valid) == pytest.approx(min(ppl.values()), rel=1e-12)
+    assert best.order == 3 and ppl[3, "kn", 0.9] < ppl[2, "kn", 0.9]
+    kn = NGramLM(3, discount=0.9).fit(train)
+    assert kn.perplexity(valid) == pytest.approx(ppl[3, "kn", 0.9], rel=1e-12)
+    other = kn.with_discount(0.5)
+    assert other.perplexity(valid) == pytest.approx(ppl[3, "kn", 0.5], rel=1e-12)
+    assert kn.discount == 0.9 and kn.perplexity(valid) != other.perplexity(valid)
+    with pytest.raises(ValueError, match="smoothing"):
+        select_ngram(train, valid, smoothing="witten-bell")
 
 
 def test_counts_the_same_tokens_as_lm_batch():
@@ -87,6 +234,8 @@ def test_rnn_with_the_ngram_distribution_gets_the_same_perplexity():
 def test_errors():
     with pytest.raises(ValueError, match="order"):
         NGramLM(1)
+    with pytest.raises(ValueError, match="smoothing"):
+        NGramLM(3, smoothing="mod")
     with pytest.raises(RuntimeError, match="fit"):
         NGramLM(2).perplexity(TEST)
     lm = NGramLM(2).fit(TRAIN)
