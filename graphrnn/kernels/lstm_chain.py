@@ -23,6 +23,9 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
+from .products import PreparedWeight
+
 
 def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
     """Row indices of the ``size``-row blocks ``blocks`` of a stacked gate matrix, in that order
@@ -65,6 +68,13 @@ def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
     return starts[length - 1] + columns
 
 
+def _double_last_block(weight: Tensor, size: int) -> Tensor:
+    """A copy of ``weight`` (gates stacked along dim 0) with its last ``size`` rows doubled."""
+    doubled = weight.clone()
+    doubled[-size:] *= 2
+    return doubled
+
+
 def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
     """Per-step views of the gate blocks of ``t`` (rows in packed layout, columns
     ``[i, f, o, g]`` or ``[i, o, g]``): ``(i, f, o, g, i..o, i..f)``, each a tuple over steps
@@ -85,16 +95,23 @@ class _LSTMChain(torch.autograd.Function):
         H = c0.size(1)
         four = forget_gate and not coupled
         steps = len(batch_sizes)
+        rows = batch_sizes[0] if steps else 0
+        g_sig, c_sig = tanh_through_sigmoid(rows, H, weight_hh.size(0) // H, x.dtype, x.device)
+        w_ih, w_hh, b = weight_ih, weight_hh, bias
+        if g_sig:   # g's pre-activation doubled: one sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
+            w_ih, w_hh = _double_last_block(weight_ih, H), _double_last_block(weight_hh, H)
+            b = None if bias is None else _double_last_block(bias, H)
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
-        act = torch.addmm(bias, x, weight_ih.t()) if bias is not None else x @ weight_ih.t()
+        proj = PreparedWeight(w_ih, x.size(0))
+        act = proj.addmm(b, x) if b is not None else proj.mm(x)
         c_all = act.new_empty(act.size(0), H)
         tc_all = act.new_empty(act.size(0), H)   # tanh(c)
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
         # per-step views of the gate blocks, made in one call each (not a slice per step)
         gi, gf, go, gg, gsig, gio = _gate_views(act, H, four, batch_sizes)
-        w_t = weight_hh.t()
+        w_step = PreparedWeight(w_hh, rows)
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
         for t in order:
@@ -108,15 +125,19 @@ class _LSTMChain(torch.autograd.Function):
             else:  # reverse direction: chains whose last step is t join with their initial state
                 have = batch_sizes[prev]
                 h, c = torch.cat([hs[prev], h0[have:n]]), torch.cat([cs[prev], c0[have:n]])
-            acts[t].addmm_(h, w_t)
+            w_step.addmm_(acts[t], h)
             if peephole:
                 gi[t].addcmul_(c, weight_ci)
                 if four:
                     gf[t].addcmul_(c, weight_cf)
                 gio[t].sigmoid_()
+                g = sigmoid_to_tanh_(gg[t].sigmoid_()) if g_sig else gg[t].tanh_()
+            elif g_sig:
+                g = sigmoid_to_tanh_(acts[t].sigmoid_()[:, -H:])
             else:
                 gsig[t].sigmoid_()
-            i, g = gi[t], gg[t].tanh_()
+                g = gg[t].tanh_()
+            i = gi[t]
             c_new = cs[t]
             if four:
                 torch.mul(gf[t], c, out=c_new).addcmul_(i, g)
@@ -127,7 +148,8 @@ class _LSTMChain(torch.autograd.Function):
             o = go[t]
             if peephole:
                 o.addcmul_(c_new, weight_co).sigmoid_()
-            torch.mul(o, torch.tanh(c_new, out=tcs[t]), out=hs[t])
+            tc = tanh_via_sigmoid(c_new, out=tcs[t]) if c_sig else torch.tanh(c_new, out=tcs[t])
+            torch.mul(o, tc, out=hs[t])
             prev = t
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
             rows = _final_rows(batch_sizes, reverse, x.device)
@@ -163,6 +185,7 @@ class _LSTMChain(torch.autograd.Function):
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
         ones = act.new_ones(B, H)
+        w_step = PreparedWeight(weight_hh.t(), B)   # dh_{t-1} = d_pre_t @ W_hh
         tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
                                         (tc_all, c_prev_all, d_pre, d_out))
         si, sf, so, sg, ssig, sio = _gate_views(act, H, four, batch_sizes)
@@ -209,16 +232,17 @@ class _LSTMChain(torch.autograd.Function):
             nxt = order[k + 1] if k + 1 < steps else None
             out_added = nxt is not None and batch_sizes[nxt] == n
             if out_added:
-                torch.addmm(d_outs[nxt], dp, weight_hh, out=dh_t)
+                w_step.addmm(d_outs[nxt], dp, out=dh_t)
             else:
-                torch.mm(dp, weight_hh, out=dh_t)
+                w_step.mm(dp, out=dh_t)
         d_w_hh = d_pre.t().mm(h_prev_all)
         d_ci = d_cf = d_co = None
         if peephole:
             d_ci = (d_pre[:, :H] * c_prev_all).sum(0)
             d_cf = (d_pre[:, H:2 * H] * c_prev_all).sum(0) if four else None
             d_co = (d_pre[:, o_at:sig] * c_all).sum(0)
-        d_x = d_pre.mm(weight_ih) if ctx.needs_input_grad[0] else None
+        d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
+            if ctx.needs_input_grad[0] else None
         d_w_ih = d_pre.t().mm(x)
         d_bias = d_pre.sum(0) if ctx.has_bias else None
         return (d_x, d_w_ih, d_bias, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)

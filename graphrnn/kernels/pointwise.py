@@ -1,19 +1,25 @@
-"""Pointwise kernels for the hand-written recurrences
-(:mod:`graphrnn.kernels.tree_lstm`).
+"""Pointwise kernels for the hand-written recurrences (:mod:`graphrnn.kernels.lstm_chain`,
+:mod:`graphrnn.kernels.tree_lstm`).
 
-``tanh`` through the sigmoid, :math:`\\tanh x = 2\\sigma(2x) - 1`: on the CPU builds of PyTorch
-measured here (2.13, AVX-512) ``torch.tanh`` of 150,000 floats takes ~195 us against ~33 us for
-``torch.sigmoid`` and ~75 us for the three kernels below, and ``tanh_`` on a column slice of a
-gate buffer is another ~3x slower. The two agree to float32 rounding (absolute error < 2.4e-7).
-A gate block can also be put under one sigmoid with the others when its pre-activation is
-doubled (the weights of that block scaled by 2), and :func:`sigmoid_to_tanh_` turns the result
-into the tanh. (Tried in the chain kernel, :mod:`graphrnn.kernels.lstm_chain`, at batch 8
-and 64 with hidden 256: no faster there, where the per-step tensors are small.)
+``tanh`` through the sigmoid, :math:`\\tanh x = 2\\sigma(2x) - 1`: on some CPU builds of PyTorch
+``torch.tanh`` is several times slower than ``torch.sigmoid`` (2.13, AVX-512: 150,000 floats in
+~195 us against ~33 us for the sigmoid and ~75 us for the three kernels of
+:func:`tanh_via_sigmoid`; AVX2: 64x256 floats in ~57 us against ~24 us), and ``tanh_`` on a column
+slice of a gate buffer is slower again. The two agree to float32 rounding (absolute error
+< 2.4e-7). A gate block can also be put under one sigmoid with the others when its
+pre-activation is doubled (the weights of that block scaled by 2), and :func:`sigmoid_to_tanh_`
+turns the result into the tanh. Whether that pays depends on the build and the shape, so
+:func:`tanh_through_sigmoid` measures it once per shape (the chain kernel asks it; the tree
+kernel, whose levels are large, always takes the sigmoid).
 """
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import Tensor
+
+_choices: dict[tuple, tuple[bool, bool]] = {}
 
 
 def tanh_via_sigmoid(x: Tensor, out: Tensor) -> Tensor:
@@ -27,4 +33,60 @@ def sigmoid_to_tanh_(s: Tensor) -> Tensor:
     return s.mul_(2).sub_(1)
 
 
-__all__ = ["tanh_via_sigmoid", "sigmoid_to_tanh_"]
+def _best_of(fn, repeats: int = 5) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_tanh(rows: int, hidden: int, gates: int = 4, dtype: torch.dtype = torch.float32,
+                 repeats: int = 5) -> dict[str, float]:
+    """Seconds per call, on ``(rows, gates * hidden)`` gate buffers and ``(rows, hidden)`` cell
+    states, of the two ways each tanh of an LSTM step can go:
+
+    * ``gate_tanh``: sigmoid over the other gates' columns and ``tanh_`` over g's;
+      ``gate_sigmoid``: one sigmoid over every column (g's pre-activation doubled) and
+      :func:`sigmoid_to_tanh_` on g's;
+    * ``cell_tanh``: ``torch.tanh(c)``; ``cell_sigmoid``: :func:`tanh_via_sigmoid`.
+    """
+    gen = torch.Generator().manual_seed(0)
+    act = torch.randn(rows, gates * hidden, generator=gen, dtype=dtype)
+    c, out = torch.randn(rows, hidden, generator=gen, dtype=dtype), act.new_empty(rows, hidden)
+    g_at = (gates - 1) * hidden
+
+    def gate_tanh():
+        act[:, :g_at].sigmoid_()
+        act[:, g_at:].tanh_()
+
+    def gate_sigmoid():
+        sigmoid_to_tanh_(act.sigmoid_()[:, g_at:])
+
+    fns = {"gate_tanh": gate_tanh, "gate_sigmoid": gate_sigmoid,
+           "cell_tanh": lambda: torch.tanh(c, out=out),
+           "cell_sigmoid": lambda: tanh_via_sigmoid(c, out=out)}
+    return {name: _best_of(fn, repeats) for name, fn in fns.items()}
+
+
+def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
+                         device: torch.device) -> tuple[bool, bool]:
+    """``(gate, cell)``: whether an LSTM step should take the g gate's tanh and the cell's tanh
+    through the sigmoid, measured once per process, shape (rows bucketed to powers of two), dtype
+    and thread count (:func:`measure_tanh`; CUDA: no, its tanh is as fast as its sigmoid)."""
+    if device.type != "cpu":
+        return False, False
+    rows = 1 << max(int(rows) - 1, 0).bit_length()
+    key = (rows, hidden, gates, dtype, torch.get_num_threads())
+    choice = _choices.get(key)
+    if choice is None:
+        with torch.no_grad():
+            t = measure_tanh(rows, hidden, gates, dtype, repeats=3)
+        choice = _choices[key] = (t["gate_sigmoid"] < t["gate_tanh"],
+                                  t["cell_sigmoid"] < t["cell_tanh"])
+    return choice
+
+
+__all__ = ["measure_tanh", "sigmoid_to_tanh_", "tanh_through_sigmoid", "tanh_via_sigmoid"]

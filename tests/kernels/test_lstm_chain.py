@@ -43,3 +43,37 @@ def test_projection_is_refused():
     cell = LSTMCell(3, 4, proj_size=2)
     with pytest.raises(ValueError, match="proj_size"):
         run_lstm_chain(cell, torch.randn(2, 3), [1, 1], (torch.zeros(1, 2), torch.zeros(1, 4)))
+
+
+@pytest.fixture(params=["blas", "blas_nn", "onednn"])
+def product_path(request):
+    from graphrnn.kernels import products
+    if request.param not in products.candidate_paths(torch.float32, torch.device("cpu")):
+        pytest.skip(f"{request.param} is not available in this build")
+    products.set_product_path(request.param)
+    yield request.param
+    products.set_product_path(None)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True},
+                                    {"forget_gate": False, "peephole": True}])
+@pytest.mark.parametrize("tanh_choice", [(False, False), (True, True), (True, False)])
+def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
+                                                                   kwargs, monkeypatch):
+    # float32, where the oneDNN path runs; both tanh routes (the measured choice) forced in turn
+    import graphrnn.kernels.lstm_chain as module
+    monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
+    torch.manual_seed(0)
+    cell = LSTMCell(5, 8, **kwargs)
+    batch_sizes = [6, 6, 4, 1]
+    x = torch.randn(sum(batch_sizes), 5, requires_grad=True)
+    h0, c0 = torch.randn(6, 8, requires_grad=True), torch.randn(6, 8, requires_grad=True)
+    for reverse in (False, True):
+        want = run_chain(cell.step, cell.project(x), batch_sizes, (h0, c0), reverse=reverse)
+        got = run_lstm_chain(cell, x, batch_sizes, (h0, c0), reverse=reverse)
+        torch.testing.assert_close(got[0], want[0], atol=1e-5, rtol=1e-4)
+        params = [x, h0, c0, *cell.parameters()]
+        loss = lambda out: out[0].square().sum() + out[1][1].sum()  # noqa: E731
+        for a, b in zip(torch.autograd.grad(loss(got), params),
+                        torch.autograd.grad(loss(want), params)):
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

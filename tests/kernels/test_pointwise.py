@@ -20,3 +20,26 @@ def test_sigmoid_to_tanh_in_place_on_a_column_slice():
     sigmoid_to_tanh_(s[:, 4:])
     torch.testing.assert_close(s[:, 4:], want)
     torch.testing.assert_close(s[:, :4], torch.sigmoid(2 * a[:, :4]))
+
+
+def test_tanh_choice_is_measured_once_and_never_taken_on_cuda(monkeypatch):
+    from graphrnn.kernels import pointwise
+    calls = []
+    real = pointwise.measure_tanh
+    monkeypatch.setattr(pointwise, "measure_tanh",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(pointwise, "_choices", {})
+    cpu = torch.device("cpu")
+    first = pointwise.tanh_through_sigmoid(5, 8, 4, torch.float32, cpu)
+    assert pointwise.tanh_through_sigmoid(7, 8, 4, torch.float32, cpu) == first
+    assert len(calls) == 1 and calls[0][:2] == (8, 8)     # rows bucketed to 8
+    assert all(isinstance(flag, bool) for flag in first)
+    assert pointwise.tanh_through_sigmoid(5, 8, 4, torch.float32, torch.device("cuda")) == \
+        (False, False)
+
+
+def test_measure_tanh_times_the_four_routes():
+    from graphrnn.kernels.pointwise import measure_tanh
+    times = measure_tanh(4, 8, 3, repeats=1)
+    assert set(times) == {"gate_tanh", "gate_sigmoid", "cell_tanh", "cell_sigmoid"}
+    assert all(t > 0 for t in times.values())

@@ -1,0 +1,195 @@
+"""Matrix products of the hand-written kernels through the fastest path this machine has.
+
+A recurrent kernel multiplies by the same weight at every step: the state by ``W_hh`` forward,
+the gate gradients by ``W_hh`` backward. On a CPU PyTorch reaches that product by more than one
+path, and which is fastest depends on the processor, the BLAS build, the thread count and the
+shape, not on anything a name table could know. Measured on two 2-core AMD EPYC machines with
+torch 2.13: on one (AVX2, family 25) the paths are within ~15% on one thread but MKL's ``addmm``
+does not use the second thread at batch 64 where oneDNN's runs 1.5x faster; on the other (AVX-512,
+family 26) oneDNN with a prepacked weight runs 210 GFLOP/s against MKL's 90 on one thread. The
+paths (all compute ``x @ W.t()``, ``W`` of shape ``(N, K)`` as ``nn.Linear`` holds it):
+
+* ``"blas"``: ``torch.addmm`` with ``W.t()`` as a transposed view (BLAS's "NT" product; MKL on
+  the CPU builds, cuBLAS on CUDA);
+* ``"blas_nn"``: the same with ``W.t()`` copied contiguous once per run ("NN");
+* ``"onednn"``: oneDNN's linear primitive with ``W`` reordered once per run into its blocked
+  layout (``torch.ops.mkldnn._reorder_linear_weight``), the path ``torch.nn.LSTM``'s fused CPU
+  kernel takes. CPU, float32 only.
+
+:func:`product_path` times every path on random operands of the shape (a few runs each, a few
+milliseconds in all) the first time a shape is met in a process, and remembers the winner per
+``(rows bucket, K, N, dtype, device, threads)``; rows are bucketed to powers of two so that
+batches of varying size do not measure again. ``GRAPHRNN_PRODUCT_PATH=blas|blas_nn|onednn`` (or
+:func:`set_product_path`) forces a path, e.g. for bit-for-bit reproducible runs across machines.
+The prepared copy is made per kernel call from the weight as it is then, so it is never stale
+when an optimiser changes the weight.
+
+The same choice serves the large products after the loop (input projections, the gradient
+through ``W_ih``): :class:`PreparedWeight` with the total row count.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import torch
+from torch import Tensor
+
+PATHS = ("blas", "blas_nn", "onednn")
+_ENV = "GRAPHRNN_PRODUCT_PATH"
+_chosen: dict[tuple, str] = {}
+_forced: str | None = None
+_onednn_ok: bool | None = None
+
+
+def set_product_path(path: str | None) -> None:
+    """Force one path for every product (``None``: measure per shape, the default; the
+    environment variable ``GRAPHRNN_PRODUCT_PATH`` is read when nothing is forced here)."""
+    global _forced
+    if path is not None and path not in PATHS:
+        raise ValueError(f"set_product_path: path must be one of {PATHS} or None, got {path!r}")
+    _forced = path
+    _chosen.clear()
+
+
+def _forced_path() -> str | None:
+    if _forced is not None:
+        return _forced
+    path = os.environ.get(_ENV) or None
+    if path is not None and path not in PATHS:
+        raise ValueError(f"{_ENV}={path!r}: expected one of {PATHS}")
+    return path
+
+
+def onednn_available() -> bool:
+    """Whether this build has oneDNN's linear primitive with prepacked weights (checked once)."""
+    global _onednn_ok
+    if _onednn_ok is None:
+        try:
+            w = torch.ones(4, 3)
+            packed = torch.ops.mkldnn._reorder_linear_weight(w, 2)
+            out = torch.ops.mkldnn._linear_pointwise(torch.ones(2, 3), packed, None, "none", [],
+                                                     "")
+            _onednn_ok = bool(torch.backends.mkldnn.is_available()) and \
+                torch.equal(out, torch.full((2, 4), 3.0))
+        except (RuntimeError, AttributeError):
+            _onednn_ok = False
+    return _onednn_ok
+
+
+def candidate_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]:
+    """The paths that can run products of this dtype on this device."""
+    if device.type != "cpu":
+        return ("blas",)          # cuBLAS picks its own kernel; nothing to choose here
+    if dtype == torch.float32 and onednn_available():
+        return PATHS
+    return ("blas", "blas_nn")
+
+
+def _bucket(rows: int) -> int:
+    return 1 << max(int(rows) - 1, 0).bit_length()
+
+
+def _best_of(fn, repeats: int = 5) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_paths(rows: int, in_features: int, out_features: int,
+                  dtype: torch.dtype = torch.float32, repeats: int = 5) -> dict[str, float]:
+    """Seconds of one accumulating product ``out += x @ W.t()`` (x (rows, in), W (out, in)) on the
+    CPU by each available path, preparation excluded: the numbers :func:`product_path` compares."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(rows, in_features, generator=gen, dtype=dtype)
+    w = torch.randn(out_features, in_features, generator=gen, dtype=dtype)
+    out = torch.zeros(rows, out_features, dtype=dtype)
+    times = {}
+    for path in candidate_paths(dtype, torch.device("cpu")):
+        prepared = PreparedWeight(w, rows, path=path)
+        times[path] = _best_of(lambda p=prepared: p.addmm_(out, x), repeats)
+    return times
+
+
+def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dtype,
+                 device: torch.device | str = "cpu") -> str:
+    """The path for products ``x @ W.t()`` with ``x`` of up to ``rows`` rows: forced, or measured
+    once per process and shape (see the module docstring)."""
+    device = torch.device(device)
+    forced = _forced_path()
+    paths = candidate_paths(dtype, device)
+    if forced is not None:
+        return forced if forced in paths else "blas"
+    if len(paths) == 1:
+        return paths[0]
+    key = (_bucket(rows), in_features, out_features, dtype, device.type, torch.get_num_threads())
+    path = _chosen.get(key)
+    if path is None:
+        # measured at the bucket's size, with the grad mode off (as inside a kernel)
+        with torch.no_grad():
+            times = measure_paths(key[0], in_features, out_features, dtype, repeats=3)
+        path = _chosen[key] = min(times, key=times.get)
+    return path
+
+
+def chosen_paths() -> dict[tuple, str]:
+    """What was chosen so far in this process: ``(rows bucket, K, N, dtype, device, threads)`` ->
+    path (for benchmark tables)."""
+    return dict(_chosen)
+
+
+class PreparedWeight:
+    """A weight ``W`` (N, K) made ready for repeated products ``x @ W.t()`` with ``x`` of up to
+    ``rows`` rows (fewer work too), by the path :func:`product_path` picks (or ``path``).
+
+    Make one per kernel call, from the weight as it is then; it holds the transposed or reordered
+    copy the path needs (``W`` itself for ``"blas"``).
+    """
+
+    __slots__ = ("path", "_w")
+
+    def __init__(self, weight: Tensor, rows: int, path: str | None = None):
+        if weight.dim() != 2:
+            raise ValueError(f"PreparedWeight: weight must be 2-D (N, K), got "
+                             f"{tuple(weight.shape)}")
+        self.path = path or product_path(rows, weight.size(1), weight.size(0), weight.dtype,
+                                         weight.device)
+        if self.path == "onednn":
+            self._w = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), max(int(rows), 1))
+        elif self.path == "blas_nn":
+            self._w = weight.detach().t().contiguous()
+        else:
+            self._w = weight.detach().t()
+
+    def _onednn(self, x: Tensor) -> Tensor:
+        return torch.ops.mkldnn._linear_pointwise(x, self._w, None, "none", [], "")
+
+    def mm(self, x: Tensor, out: Tensor | None = None) -> Tensor:
+        """``x @ W.t()`` (into ``out`` when given)."""
+        if self.path == "onednn":
+            y = self._onednn(x)
+            return y if out is None else out.copy_(y)
+        return torch.mm(x, self._w) if out is None else torch.mm(x, self._w, out=out)
+
+    def addmm_(self, out: Tensor, x: Tensor) -> Tensor:
+        """In place, ``out += x @ W.t()``."""
+        if self.path == "onednn":
+            return out.add_(self._onednn(x))
+        return out.addmm_(x, self._w)
+
+    def addmm(self, base: Tensor, x: Tensor, out: Tensor | None = None) -> Tensor:
+        """``base + x @ W.t()`` (``base`` broadcast as ``torch.addmm`` does; into ``out`` when
+        given)."""
+        if self.path == "onednn":
+            y = self._onednn(x)
+            return y.add_(base) if out is None else torch.add(base, y, out=out)
+        return torch.addmm(base, x, self._w) if out is None else \
+            torch.addmm(base, x, self._w, out=out)
+
+
+__all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths", "measure_paths",
+           "onednn_available", "product_path", "set_product_path"]

@@ -1,0 +1,96 @@
+"""Products through the measured path: every path computes x @ W.t(); choices are cached."""
+import pytest
+import torch
+
+from graphrnn.kernels import products
+from graphrnn.kernels.products import PreparedWeight
+
+
+@pytest.fixture(autouse=True)
+def _measure_again():
+    products.set_product_path(None)
+    yield
+    products.set_product_path(None)
+
+
+def _paths(dtype=torch.float32):
+    return products.candidate_paths(dtype, torch.device("cpu"))
+
+
+@pytest.mark.parametrize("path", products.PATHS)
+def test_every_path_computes_the_product(path):
+    if path not in _paths():
+        pytest.skip(f"{path} is not available in this build")
+    gen = torch.Generator().manual_seed(0)
+    w = torch.randn(12, 5, generator=gen)
+    prepared = PreparedWeight(w, rows=8, path=path)
+    assert prepared.path == path
+    for rows in (8, 3, 1):   # fewer rows than prepared for work too
+        x = torch.randn(rows, 5, generator=gen)
+        want = x @ w.t()
+        torch.testing.assert_close(prepared.mm(x), want)
+        out = torch.empty(rows, 12)
+        assert prepared.mm(x, out=out) is out
+        torch.testing.assert_close(out, want)
+        acc = torch.randn(rows, 12, generator=gen)
+        expected = acc + want
+        torch.testing.assert_close(prepared.addmm_(acc, x), expected)
+        torch.testing.assert_close(acc, expected)
+        bias = torch.randn(12, generator=gen)          # broadcast as torch.addmm does
+        torch.testing.assert_close(prepared.addmm(bias, x), bias + want)
+        base = torch.randn(rows, 12, generator=gen)
+        torch.testing.assert_close(prepared.addmm(base, x, out=out), base + want)
+        torch.testing.assert_close(out, base + want)
+
+
+def test_the_prepared_copy_is_taken_when_made():
+    # a kernel call prepares the weight as it is then; a later change is seen by the next one
+    w = torch.ones(3, 2)
+    for path in _paths():
+        before = PreparedWeight(w, 2, path=path)
+        w2 = w * 2
+        after = PreparedWeight(w2, 2, path=path)
+        x = torch.ones(2, 2)
+        assert before.mm(x).eq(2).all() and after.mm(x).eq(4).all()
+
+
+def test_choice_is_measured_once_per_shape_bucket_and_cached(monkeypatch):
+    calls = []
+    real = products.measure_paths
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(products, "measure_paths", counting)
+    first = products.product_path(60, 16, 32, torch.float32)
+    again = products.product_path(33, 16, 32, torch.float32)     # same power-of-two bucket (64)
+    assert first == again and first in _paths()
+    assert len(calls) == 1 and calls[0][0] == 64
+    products.product_path(65, 16, 32, torch.float32)              # the next bucket measures
+    assert len(calls) == 2
+    assert set(products.chosen_paths().values()) <= set(_paths())
+
+
+def test_forcing_a_path_by_call_and_by_environment(monkeypatch):
+    products.set_product_path("blas_nn")
+    assert products.product_path(8, 4, 4, torch.float32) == "blas_nn"
+    products.set_product_path(None)
+    monkeypatch.setenv("GRAPHRNN_PRODUCT_PATH", "blas")
+    assert PreparedWeight(torch.ones(4, 4), 8).path == "blas"
+    monkeypatch.setenv("GRAPHRNN_PRODUCT_PATH", "fastest")
+    with pytest.raises(ValueError, match="GRAPHRNN_PRODUCT_PATH='fastest'"):
+        products.product_path(8, 4, 4, torch.float32)
+    with pytest.raises(ValueError, match="one of"):
+        products.set_product_path("mkl")
+
+
+def test_onednn_is_not_offered_for_float64_or_cuda():
+    assert "onednn" not in products.candidate_paths(torch.float64, torch.device("cpu"))
+    assert products.candidate_paths(torch.float32, torch.device("cuda")) == ("blas",)
+    products.set_product_path("onednn")      # forced, but float64 cannot take it
+    assert products.product_path(8, 4, 4, torch.float64) == "blas"
+
+
+def test_measure_paths_reports_seconds_for_every_available_path():
+    times = products.measure_paths(4, 8, 16, repeats=1)
+    assert set(times) == set(_paths()) and all(t > 0 for t in times.values())
