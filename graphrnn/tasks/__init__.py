@@ -38,6 +38,8 @@ _EXPORTS = {
     "sequence_exact_match": "metrics",
     "rmse": "metrics",
     "NGramLM": "ngram",
+    "select_ngram": "ngram",
+    "mkn_discounts": "ngram",
     "lm_batch": "ngram",
     "token_nll": "ngram",
     "perplexity_from_nll": "ngram",
