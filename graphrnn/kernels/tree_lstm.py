@@ -9,7 +9,8 @@ autograd node for the whole batch:
 
 * every internal node's children are one row each of a ``(M, N)`` table of child positions
   (a missing child points at a zero row appended to the state buffers), built once;
-* forward, per level: two ``index_select`` (children's h and c), one ``addmm`` with the weight
+* forward, per level: two ``index_select`` (children's h and c), one product
+  (:mod:`graphrnn.kernels.products`: the path measured fastest here) with the weight
   rows reordered to ``[i, f_1..f_N, o, g]`` and g's doubled, so that one sigmoid covers all
   gates (:mod:`graphrnn.kernels.pointwise`: tanh through the sigmoid), and a few
   pointwise kernels for ``c`` and ``h``;
@@ -31,6 +32,7 @@ from torch.autograd.function import once_differentiable
 from ..schedule import Schedule
 from .lstm_chain import block_rows
 from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
+from .products import PreparedWeight
 
 
 def child_table(schedule: Schedule, arity: int) -> Tensor:
@@ -96,6 +98,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         act = leaf_xw.new_empty(m, (3 + k) * size) if shared else gates
         children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
         children_c = leaf_xw.new_empty(m, k * size)               # kept for the forget gates'
+        # the level products through the path measured fastest for the widest level
+        w_level = PreparedWeight(weight_fwd, max(schedule.level_sizes[1:], default=1))
         start = first
         for count in schedule.level_sizes[1:]:
             lo_, hi_ = start - first, start - first + count
@@ -106,9 +110,9 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             torch.index_select(c, 0, rows, out=kids_c.view(count * k, size))
             a = act[lo_:hi_]
             if shared:
-                torch.addmm(gates, kids_h, weight_fwd.t(), out=a).sigmoid_()
+                w_level.addmm(gates, kids_h, out=a).sigmoid_()
             else:
-                a.addmm_(kids_h, weight_fwd.t()).sigmoid_()
+                w_level.addmm_(a, kids_h).sigmoid_()
             sigmoid_to_tanh_(a[:, sig:])
             f = a[:, size:(1 + k) * size].view(count, k, size)
             c_new = c[start:start + count]
@@ -162,6 +166,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
 
         dact = act.new_empty(m, (3 + k) * size)                  # d(pre-activation), weight order
         one = c.new_ones(())
+        w_level = PreparedWeight(weight.t(), max(level_sizes[1:], default=1))  # d kids_h = da W
         stop = n
         for count in reversed(level_sizes[1:]):
             start = stop - count
@@ -182,7 +187,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
             da[:, :sig].mul_(torch.addcmul(s_, s_, s_, value=-1))             # sigmoid': s - s^2
             torch.mul(dct, i, out=da[:, sig:]).mul_(torch.addcmul(one, g, g, value=-1))  # tanh'
             to_h, to_c = kid_dh[lo_ * k:hi_ * k], kid_dc[lo_ * k:hi_ * k]
-            torch.mm(da, weight, out=to_h.view(count, k * size))
+            w_level.mm(da, out=to_h.view(count, k * size))
             torch.mul(dct.unsqueeze(1), f, out=to_c.view(count, k, size))
             if not tree:
                 rows = table[lo_:hi_].reshape(-1)

@@ -147,3 +147,29 @@ def test_one_shared_internal_row_equals_it_repeated():
     g2 = torch.autograd.grad((repeated[0] * w).sum() + repeated[1].sum(), [leaf, row, weight])
     for a, b in zip(g1, g2):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("path", ["blas", "blas_nn", "onednn"])
+def test_fast_lane_equals_generic_engine_on_every_product_path(path):
+    # float32, where the oneDNN path runs (float64 always takes BLAS)
+    from graphrnn.kernels import products
+    if path not in products.candidate_paths(torch.float32, torch.device("cpu")):
+        pytest.skip(f"{path} is not available in this build")
+    rng = torch.Generator().manual_seed(5)
+    torch.manual_seed(5)
+    batch = Batch.from_data_list([random_tree(rng, 2, n) for n in (3, 9, 16)])
+    cell = NaryTreeLSTMCell(5, 8, arity=2)
+    twin = generic_twin(cell)
+    x = torch.randn(batch.num_nodes, 5, requires_grad=True)
+    sched = topological_schedule(batch.edge_index, batch.num_nodes)
+    products.set_product_path(path)
+    try:
+        got = propagate(cell, x, sched)
+        grads = torch.autograd.grad(got[0].square().sum() + got[1].sum(), [x, *cell.parameters()])
+    finally:
+        products.set_product_path(None)
+    want = propagate(twin, x, sched)
+    expected = torch.autograd.grad(want[0].square().sum() + want[1].sum(),
+                                   [x, *twin.parameters()])
+    for g, w in zip((*got, *grads), (*want, *expected)):
+        torch.testing.assert_close(g, w, atol=1e-5, rtol=1e-4)
