@@ -205,7 +205,8 @@ class TextCorpus:
     @staticmethod
     def _find(root: Path) -> dict[str, Path]:
         if not root.is_dir():
-            raise DataNotFoundError(f"TextCorpus: the folder {root} does not exist")
+            raise DataNotFoundError(f"TextCorpus: the folder {root} does not exist (see "
+                                    f"datasets/text_corpus.md for the layouts read)")
         paths, missing = {}, []
         for k, names in FILE_NAMES.items():
             found = [root / n for n in names if (root / n).is_file()]
@@ -214,7 +215,8 @@ class TextCorpus:
             else:
                 missing.append(f"{k} ({' or '.join(names)})")
         if missing:
-            raise DataNotFoundError(f"TextCorpus: no file for {'; '.join(missing)} in {root}")
+            raise DataNotFoundError(f"TextCorpus: no file for {'; '.join(missing)} in {root} (see "
+                                    f"datasets/text_corpus.md)")
         return paths
 
     @staticmethod
@@ -262,20 +264,24 @@ class TextCorpus:
     def conll2000(cls, root: str | os.PathLike | None = None, **kwargs) -> TextCorpus:
         """The words of CoNLL-2000 (WSJ sections 15-18 / UKPLab's dev / section 20): ``train.txt``,
         ``dev.txt``, ``test.txt`` under ``root`` (default ``shared/data/tagging/conll2000``) as
-        train / valid / test, first column, case kept, a blank line ending a sentence."""
+        train / valid / test, first column, case kept, a blank line ending a sentence;
+        vocabulary of the words seen twice in train (``min_freq=2``: train's singletons become
+        ``<unk>``, so the models learn it)."""
         root = Path(root) if root is not None else shared_data("tagging", "conll2000")
         kwargs.setdefault("reader", "conll")
+        kwargs.setdefault("min_freq", 2)
         return cls(root, **kwargs)
 
     @classmethod
     def cmn_eng(cls, path: str | os.PathLike | None = None, **kwargs) -> TextCorpus:
         """The English side of the Tatoeba English-Chinese pairs (``cmn.txt``, column 0; default
         ``shared/data/translation/cmn-eng/cmn.txt``), lowercased, punctuation split from words
-        (:func:`split_punctuation`), the distinct sentences split 90/5/5 by ``seed`` 0."""
+        (:func:`split_punctuation`), the distinct sentences split 90/5/5 by ``seed`` 0;
+        vocabulary of the words seen twice in train (``min_freq=2``)."""
         path = Path(path) if path is not None else \
             shared_data("translation", "cmn-eng", "cmn.txt")
         for key, value in (("reader", "tsv:0"), ("lowercase", True),
-                           ("preprocess", split_punctuation)):
+                           ("preprocess", split_punctuation), ("min_freq", 2)):
             kwargs.setdefault(key, value)
         return cls(text=path, **kwargs)
 

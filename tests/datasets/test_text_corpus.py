@@ -151,6 +151,9 @@ def test_shared_conll2000_words():
     assert c.num_tokens("train") == 211727 and c.num_tokens("test") == 47377
     assert c.num_predicted("valid") == 44352 + 1844
     assert c.sentences("train")[0][:3] == ["Confidence", "in", "the"]
+    counts = c.vocab.counts  # the preset keeps words seen twice in train
+    assert min(counts[t] for t in c.vocab.to_list()[4:]) == 2
+    assert len(c.vocab) == 4 + sum(n >= 2 for n in counts.values())
 
 
 @pytest.mark.skipif(not CMN.exists(), reason="shared cmn-eng not present")
