@@ -2,18 +2,32 @@
 
 For each batch size B and length T: forward + backward time of ``graphrnn.nn.LSTM/GRU/RNN`` with
 the fused fast path (``engine="auto"``) and with the generic engine forced (``engine="generic"``),
-each against the same ``torch.nn`` module with the same weights, and a peephole LSTM (which
-``torch.nn`` lacks) against ``torch.nn.LSTM`` as the yardstick. Ratios are ours / torch (lower is
-better); memory is the peak allocated during one forward + backward.
+each against the same ``torch.nn`` module with the same weights, and the LSTM variants
+``torch.nn`` lacks (peephole, coupled input/forget gate, no forget gate) against
+``torch.nn.LSTM`` as the yardstick and against the generic LSTM. Ratios are ours / torch (lower
+is better): the ratio of the fastest runs, and the median and range of the ratios taken round by
+round (each round runs every implementation once, in a shuffled order), which shows how far a
+busy machine moved the figure. Memory is the peak allocated during one forward + backward.
+
+Every table starts with the machine: CPU model, the ISA torch dispatches to, the BLAS and oneDNN
+versions. A micro-benchmark table follows: the per-step recurrent product of the LSTM (B x H by
+H x 4H, and back) by each path :mod:`graphrnn.kernels.products` can take, with the one it chose,
+and the tanh routes :mod:`graphrnn.kernels.pointwise` chooses between; a table from another
+machine explains itself with them.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 
 import torch
 
 from .. import nn as gnn
-from .common import format_table, machine_line, peak_memory, time_interleaved
+from ..kernels import pointwise, products
+from .common import format_table, machine_line, peak_memory, time_rounds
+
+LSTM_VARIANTS = {"peephole": {"peephole": True}, "coupled": {"coupled": True},
+                 "no forget": {"forget_gate": False}}
 
 
 def _fwd_bwd(module, x):
@@ -34,20 +48,54 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
         variants = {"fused": getattr(gnn, mode)(input_size, hidden_size),
                     "generic": getattr(gnn, mode)(input_size, hidden_size, engine="generic")}
         if mode == "LSTM":
-            variants["peephole"] = gnn.LSTM(input_size, hidden_size, peephole=True)
+            variants.update({name: gnn.LSTM(input_size, hidden_size, **kwargs)
+                             for name, kwargs in LSTM_VARIANTS.items()})
         for name, module in variants.items():
-            module.load_state_dict(ref.state_dict(), strict=name != "peephole")
+            if name in ("fused", "generic", "peephole"):   # 3-gate variants keep their own
+                module.load_state_dict(ref.state_dict(), strict=name != "peephole")
         fns = {"torch": _fwd_bwd(ref, x), **{k: _fwd_bwd(m, x) for k, m in variants.items()}}
-        times = time_interleaved(fns, repeats=repeats)
+        samples = time_rounds(fns, repeats=repeats)
+        best = {k: min(v) for k, v in samples.items()}
         mems = {k: peak_memory(fn) for k, fn in fns.items()} if memory else {}
         for name in variants:
-            rows.append({"cell": mode if name != "peephole" else "LSTM peephole", "path": name,
-                         "B": batch, "T": steps, "torch_ms": 1e3 * times["torch"],
-                         "ours_ms": 1e3 * times[name], "ratio": times[name] / times["torch"],
+            per_round = [a / b for a, b in zip(samples[name], samples["torch"])]
+            rows.append({"cell": mode if name in ("fused", "generic") else f"LSTM {name}",
+                         "path": name if name in ("fused", "generic") else "generic",
+                         "B": batch, "T": steps, "torch_ms": 1e3 * best["torch"],
+                         "ours_ms": 1e3 * best[name], "ratio": best[name] / best["torch"],
+                         "ratio_median": statistics.median(per_round),
+                         "ratio_min": min(per_round), "ratio_max": max(per_round),
+                         "vs_generic": (best[name] / best["generic"]
+                                        if name not in ("fused", "generic") else None),
                          "mem_ratio": (mems[name] / mems["torch"] if memory and mems["torch"]
                                        else None),
                          "ours_mb": mems.get(name, 0) / 2**20,
                          "torch_mb": mems.get("torch", 0) / 2**20})
+    return rows
+
+
+def micro_rows(batch: int, hidden_size: int, repeats: int = 20) -> list[dict]:
+    """The per-step products and pointwise routes of the LSTM chain kernel at batch ``batch``."""
+    rows = []
+    gates = 4 * hidden_size
+    for what, k, n in (("h W_hh^T (forward)", hidden_size, gates),
+                       ("d W_hh (backward)", gates, hidden_size)):
+        times = products.measure_paths(batch, k, n, repeats=repeats)
+        chosen = products.product_path(batch, k, n, torch.float32)
+        flops = 2 * batch * k * n
+        for path, seconds in times.items():
+            rows.append({"kind": "product", "what": f"{what} B={batch}", "route": path,
+                         "us": 1e6 * seconds, "gflops": flops / seconds / 1e9,
+                         "chosen": path == chosen})
+    times = pointwise.measure_tanh(batch, hidden_size, 4, repeats=repeats)
+    gate, cell = pointwise.tanh_through_sigmoid(batch, hidden_size, 4, torch.float32,
+                                                torch.device("cpu"))
+    for route, seconds in times.items():
+        part, how = route.split("_")
+        chosen = (gate if part == "gate" else cell) == (how == "sigmoid")
+        rows.append({"kind": "pointwise", "what": f"{part} tanh B={batch}",
+                     "route": "through sigmoid" if how == "sigmoid" else "torch.tanh",
+                     "us": 1e6 * seconds, "gflops": None, "chosen": chosen})
     return rows
 
 
@@ -64,6 +112,8 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's setting)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--no-micro", action="store_true",
+                        help="skip the per-step product and pointwise micro-benchmarks")
     parser.add_argument("--quick", action="store_true",
                         help="a small smoke run: B=8, T=20, input 16, hidden 32, 2 repeats")
     args = parser.parse_args(argv)
@@ -79,8 +129,21 @@ def run(argv=None) -> list[dict]:
             rows += measure(batch, steps, args.input_size, args.hidden_size, args.repeats,
                             args.cells, memory=not args.no_memory)
     table = [[r["cell"], r["path"], r["B"], r["T"], f"{r['torch_ms']:.1f}", f"{r['ours_ms']:.1f}",
-              f"{r['ratio']:.2f}", "-" if r["mem_ratio"] is None else f"{r['mem_ratio']:.2f}"]
+              f"{r['ratio']:.2f}",
+              f"{r['ratio_median']:.2f} [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}]",
+              "-" if r["vs_generic"] is None else f"{r['vs_generic']:.2f}",
+              "-" if r["mem_ratio"] is None else f"{r['mem_ratio']:.2f}"]
              for r in rows]
-    print(format_table(["cell", "path", "B", "T", "torch ms", "ours ms", "time ratio", "mem ratio"],
-                       table))
+    print(format_table(["cell", "path", "B", "T", "torch ms", "ours ms", "time ratio",
+                        "per round: median [range]", "vs generic", "mem ratio"], table))
+    if not args.no_micro:
+        micro = [r for batch in args.batch for r in micro_rows(batch, args.hidden_size,
+                                                                 max(args.repeats, 5))]
+        print(f"\nper-step kernels (one call each, H={args.hidden_size}; * = the route taken):")
+        print(format_table(
+            ["kernel", "route", "us", "GFLOP/s", ""],
+            [[r["what"], r["route"], f"{r['us']:.1f}",
+              "-" if r["gflops"] is None else f"{r['gflops']:.0f}", "*" if r["chosen"] else ""]
+             for r in micro]))
+        rows += micro
     return rows

@@ -25,6 +25,14 @@ import torch
 def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int = 5,
                      warmup: int = 2) -> dict[str, float]:
     """Fastest seconds per call of each function, measured in rounds (shuffled order)."""
+    return {name: min(s) for name, s in time_rounds(fns, repeats, warmup).items()}
+
+
+def time_rounds(fns: dict[str, Callable[[], None]], repeats: int = 5,
+                warmup: int = 2) -> dict[str, list[float]]:
+    """Seconds per call of each function in each of ``repeats`` rounds (shuffled order per
+    round), so that ratios can be taken round by round: the spread of those ratios is what a
+    table from a busy machine should show beside the ratio of the fastest runs."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -37,7 +45,7 @@ def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int = 5,
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)
-    return {name: min(s) for name, s in samples.items()}
+    return samples
 
 
 @contextlib.contextmanager
@@ -88,7 +96,46 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def machine_line() -> str:
+def cpu_model() -> str:
+    """The CPU's model name with its family and model numbers (from ``/proc/cpuinfo`` on Linux;
+    ``platform.processor()`` elsewhere)."""
     import platform
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model") and key not in fields:
+                    fields[key] = value.strip()
+                if not line.strip() and fields:
+                    break
+    except OSError:
+        pass
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields:
+        name += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
+    return name
+
+
+def math_libraries() -> str:
+    """The ISA torch's CPU kernels dispatch to and the BLAS / oneDNN versions of this build."""
+    import re
+    config = torch.__config__.show()
+    parts = [f"ISA {torch.backends.cpu.get_cpu_capability()}"]
+    mkl = re.search(r"Math Kernel Library Version ([\w.]+)", config)
+    if mkl:
+        parts.append(f"MKL {mkl.group(1)}")
+    else:
+        blas = re.search(r"BLAS_INFO=(\w+)", config)
+        parts.append(f"BLAS {blas.group(1) if blas else 'unknown'}")
+    dnn = re.search(r"MKL-DNN v([\w.]+)", config)
+    parts.append(f"oneDNN {dnn.group(1)}" if dnn and torch.backends.mkldnn.is_available()
+                 else "no oneDNN")
+    return ", ".join(parts)
+
+
+def machine_line() -> str:
+    """One line naming everything a timing depends on: torch, threads, CPU, ISA, BLAS, oneDNN."""
     return (f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-            f"{os.cpu_count()} cpus, {platform.processor() or platform.machine()}")
+            f"{os.cpu_count()} cpus, {cpu_model()}; {math_libraries()}")

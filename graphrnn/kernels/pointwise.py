@@ -14,10 +14,10 @@ kernel, whose levels are large, always takes the sigmoid).
 """
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import Tensor
+
+from .timing import fastest
 
 _choices: dict[tuple, tuple[bool, bool]] = {}
 
@@ -31,16 +31,6 @@ def tanh_via_sigmoid(x: Tensor, out: Tensor) -> Tensor:
 def sigmoid_to_tanh_(s: Tensor) -> Tensor:
     """In place, ``s = sigmoid(2 a)`` -> ``tanh(a) = 2 s - 1``."""
     return s.mul_(2).sub_(1)
-
-
-def _best_of(fn, repeats: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def measure_tanh(rows: int, hidden: int, gates: int = 4, dtype: torch.dtype = torch.float32,
@@ -68,7 +58,7 @@ def measure_tanh(rows: int, hidden: int, gates: int = 4, dtype: torch.dtype = to
     fns = {"gate_tanh": gate_tanh, "gate_sigmoid": gate_sigmoid,
            "cell_tanh": lambda: torch.tanh(c, out=out),
            "cell_sigmoid": lambda: tanh_via_sigmoid(c, out=out)}
-    return {name: _best_of(fn, repeats) for name, fn in fns.items()}
+    return fastest(fns, repeats)
 
 
 def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
@@ -83,7 +73,7 @@ def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
     choice = _choices.get(key)
     if choice is None:
         with torch.no_grad():
-            t = measure_tanh(rows, hidden, gates, dtype, repeats=3)
+            t = measure_tanh(rows, hidden, gates, dtype, repeats=7)
         choice = _choices[key] = (t["gate_sigmoid"] < t["gate_tanh"],
                                   t["cell_sigmoid"] < t["cell_tanh"])
     return choice

@@ -30,10 +30,11 @@ through ``W_ih``): :class:`PreparedWeight` with the total row count.
 from __future__ import annotations
 
 import os
-import time
 
 import torch
 from torch import Tensor
+
+from .timing import fastest
 
 PATHS = ("blas", "blas_nn", "onednn")
 _ENV = "GRAPHRNN_PRODUCT_PATH"
@@ -90,16 +91,6 @@ def _bucket(rows: int) -> int:
     return 1 << max(int(rows) - 1, 0).bit_length()
 
 
-def _best_of(fn, repeats: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def measure_paths(rows: int, in_features: int, out_features: int,
                   dtype: torch.dtype = torch.float32, repeats: int = 5) -> dict[str, float]:
     """Seconds of one accumulating product ``out += x @ W.t()`` (x (rows, in), W (out, in)) on the
@@ -108,11 +99,9 @@ def measure_paths(rows: int, in_features: int, out_features: int,
     x = torch.randn(rows, in_features, generator=gen, dtype=dtype)
     w = torch.randn(out_features, in_features, generator=gen, dtype=dtype)
     out = torch.zeros(rows, out_features, dtype=dtype)
-    times = {}
-    for path in candidate_paths(dtype, torch.device("cpu")):
-        prepared = PreparedWeight(w, rows, path=path)
-        times[path] = _best_of(lambda p=prepared: p.addmm_(out, x), repeats)
-    return times
+    prepared = {path: PreparedWeight(w, rows, path=path)
+                for path in candidate_paths(dtype, torch.device("cpu"))}
+    return fastest({path: lambda p=p: p.addmm_(out, x) for path, p in prepared.items()}, repeats)
 
 
 def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dtype,
@@ -131,9 +120,20 @@ def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dt
     if path is None:
         # measured at the bucket's size, with the grad mode off (as inside a kernel)
         with torch.no_grad():
-            times = measure_paths(key[0], in_features, out_features, dtype, repeats=3)
-        path = _chosen[key] = min(times, key=times.get)
+            times = measure_paths(key[0], in_features, out_features, dtype, repeats=7)
+        path = _chosen[key] = pick(times)
     return path
+
+
+def pick(times: dict[str, float], margin: float = 0.05) -> str:
+    """The path to take given measured seconds: the fastest, except that another path displaces
+    the plain BLAS product (the first of :data:`PATHS` measured) only when it is faster by more
+    than ``margin``, so that a measurement within its noise keeps the default."""
+    best = next(p for p in PATHS if p in times)
+    for path, seconds in times.items():
+        if seconds < times[best] * (1 - margin):
+            best = path
+    return best
 
 
 def chosen_paths() -> dict[tuple, str]:
@@ -192,4 +192,4 @@ class PreparedWeight:
 
 
 __all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths", "measure_paths",
-           "onednn_available", "product_path", "set_product_path"]
+           "onednn_available", "pick", "product_path", "set_product_path"]

@@ -94,3 +94,11 @@ def test_onednn_is_not_offered_for_float64_or_cuda():
 def test_measure_paths_reports_seconds_for_every_available_path():
     times = products.measure_paths(4, 8, 16, repeats=1)
     assert set(times) == set(_paths()) and all(t > 0 for t in times.values())
+
+
+def test_pick_keeps_plain_blas_unless_another_path_is_clearly_faster():
+    from graphrnn.kernels.products import pick
+    assert pick({"blas": 1.0, "blas_nn": 0.97, "onednn": 0.99}) == "blas"     # within noise
+    assert pick({"blas": 1.0, "blas_nn": 0.9, "onednn": 0.5}) == "onednn"
+    assert pick({"blas": 1.0, "blas_nn": 0.9, "onednn": 0.88}) == "blas_nn"  # 0.88 vs 0.9: noise
+    assert pick({"blas_nn": 1.0, "onednn": 2.0}) == "blas_nn"
