@@ -233,6 +233,17 @@ class NTAveragedModel(nn.Module):
             return self.average.module(*args, **kwargs)
         return self.model(*args, **kwargs)
 
+    @property
+    def target_index(self) -> Tensor | None:
+        """The wrapped model's target map (see ``LanguageModel.output_targets``), if any."""
+        return getattr(self.model, "target_index", None)
+
+    def output_targets(self, targets: Tensor) -> Tensor:
+        return self.model.output_targets(targets)
+
+    def vocab_logits(self, logits: Tensor) -> Tensor:
+        return self.model.vocab_logits(logits)
+
     def attach(self, optimizer: torch.optim.Optimizer) -> None:
         """Update the average after each of ``optimizer``'s steps once triggered."""
         optimizer.register_step_post_hook(lambda opt, args, kwargs: self.update())
