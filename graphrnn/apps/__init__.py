@@ -60,6 +60,9 @@ APPS: dict[str, AppEntry] = {
                      "series), vs linear ARX"),
     "poems": AppEntry("graphrnn.apps.poems",
                       "Tang-poem character LSTM vs Kneser-Ney N-grams; form-constrained verse"),
+    "lm": AppEntry("graphrnn.apps.lm",
+                   "language model on your text (word or char) vs the best Kneser-Ney N-gram, "
+                   "same tokens"),
     "sst": AppEntry("graphrnn.apps.sst",
                     "Tree-LSTM sentiment on the Stanford Sentiment Treebank (or your PTB trees)"),
     "conll_chunking": AppEntry("graphrnn.apps.tagging",
