@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import RecurrentCell, State
+from ..kernels.gru_chain import run_gru_chain
+from .base import ChainKernel, RecurrentCell, State
 
 
 def gru_input(w) -> tuple[Tensor, Tensor | None]:
@@ -28,6 +29,14 @@ def gru_input(w) -> tuple[Tensor, Tensor | None]:
 
 def gru_project(w, x: Tensor) -> Tensor:
     return F.linear(x, *gru_input(w))
+
+
+def gru_chain_kernel(w) -> ChainKernel:
+    """The GRU's fused chain kernel (:mod:`graphrnn.kernels.gru_chain`, both formulations) for
+    the weights ``w`` (a :class:`GRUCell` or ``RNNBase.cell_weights(...)``)."""
+    def kernel(x: Tensor, batch_sizes, state: State, reverse: bool = False):
+        return run_gru_chain(w, x, batch_sizes, state, reverse=reverse)
+    return kernel
 
 
 def gru_step(w, xw: Tensor, state: State) -> State:
@@ -74,6 +83,10 @@ class GRUCell(RecurrentCell):
     project = gru_project
     step = gru_step
     input_linear = gru_input
+
+    def chain_kernel(self) -> ChainKernel | None:
+        # the kernel does this class's arithmetic: not for a subclass with its own project/step
+        return gru_chain_kernel(self) if self._keeps(GRUCell, "project", "step") else None
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import RecurrentCell, State
+from ..kernels.srn_chain import run_srn_chain
+from .base import ChainKernel, RecurrentCell, State
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -24,6 +25,14 @@ def srn_input(w) -> tuple[Tensor, Tensor | None]:
 
 def srn_project(w, x: Tensor) -> Tensor:
     return F.linear(x, *srn_input(w))
+
+
+def srn_chain_kernel(w) -> ChainKernel:
+    """The SRN's fused chain kernel (:mod:`graphrnn.kernels.srn_chain`, tanh or relu) for the
+    weights ``w`` (an :class:`SRNCell` or ``RNNBase.cell_weights(...)``)."""
+    def kernel(x: Tensor, batch_sizes, state: State, reverse: bool = False):
+        return run_srn_chain(w, x, batch_sizes, state, reverse=reverse)
+    return kernel
 
 
 def srn_step(w, xw: Tensor, state: State) -> State:
@@ -57,6 +66,10 @@ class SRNCell(RecurrentCell):
     project = srn_project
     step = srn_step
     input_linear = srn_input
+
+    def chain_kernel(self) -> ChainKernel | None:
+        # the kernel does this class's arithmetic: not for a subclass with its own project/step
+        return srn_chain_kernel(self) if self._keeps(SRNCell, "project", "step") else None
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -1,0 +1,251 @@
+"""The GRU run along chains with a hand-written backward, in both formulations.
+
+``torch.nn.GRU`` has no fused CPU kernel: a forward and backward at T = 100 costs ~10,000 ATen
+calls. Here one autograd node covers the whole chain (as :mod:`.lstm_chain` does for the LSTM),
+gate order r, z, n as ``torch.nn.GRU``:
+
+* ``reset_after=True`` (PyTorch, cuDNN): per step one product ``gh = W_hh h + [0, 0, b_hn]``
+  (3H columns) into a preallocated buffer, then r, z = sigma(gx_rz + gh_rz),
+  n = tanh(gx_n + r * gh_n), h' = n + z (h - n) (``torch.lerp``), five or so pointwise kernels
+  in place;
+* ``reset_after=False`` (Cho et al. 2014): the reset gate acts before the product,
+  n = tanh(gx_n + W_hn (r * h)), so a step takes two products, ``[r, z]`` rows on h and n rows on
+  r * h.
+
+``gx = W_ih x + b`` for every step comes from one product before the loop, with every bias that
+is additive folded in (b_ih, b_hr, b_hz; and b_hn too when ``reset_after=False``). Backward, per
+step: the pointwise chain rule into a preallocated gate-gradient buffer and one product (two for
+``reset_after=False``) for the gradient reaching ``h_{t-1}``; the gradients of the weights, the
+biases and x come out of large products over all steps after the loop. n's tanh may go through
+the sigmoid (:func:`.pointwise.tanh_through_sigmoid`, measured per machine): its pre-activation
+is doubled in the weights and tanh(a) = 2 sigmoid(2a) - 1.
+
+Variable lengths in ``PackedSequence`` layout and both directions as :mod:`.lstm_chain`.
+Numbers equal :func:`graphrnn.engine.run_chain` with ``gru_step`` (tests check it).
+
+Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine
+Translation", EMNLP 2014.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .lstm_chain import _final_rows, _predecessor_rows
+from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
+from .products import PreparedWeight
+
+
+def _doubled_n(t: Tensor | None, size: int) -> Tensor | None:
+    """A copy of ``t`` (gates stacked along dim 0, n last) with n's ``size`` rows doubled."""
+    if t is None:
+        return None
+    doubled = t.clone()
+    doubled[-size:] *= 2
+    return doubled
+
+
+def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bool):
+    """``(b_x (3H,), b_n (3H,))``: what the input projection adds, and what each step's product
+    adds (``[0, 0, b_hn]`` with ``reset_after``, where b_hn sits inside ``r * (...)``; else
+    ``None``: every bias folds)."""
+    if bias_ih is None:
+        return None, None
+    if not reset_after:
+        return bias_ih + bias_hh, None
+    size = bias_hh.size(0) // 3
+    b_rz = torch.cat([bias_hh[:2 * size], bias_hh.new_zeros(size)])
+    return bias_ih + b_rz, torch.cat([bias_hh.new_zeros(2 * size), bias_hh[2 * size:]])
+
+
+def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tensor) -> Tensor:
+    """The state step ``t`` reads: ``h0``, the previous step's (a row prefix of it), or, in
+    reverse, the previous step's followed by the initial states of the chains that join at t."""
+    n = batch_sizes[t]
+    if prev is None:
+        return h0[:n]
+    have = batch_sizes[prev]
+    if n == have:
+        return hs[prev]
+    if n < have:
+        return hs[prev][:n]
+    return torch.cat([hs[prev], h0[have:n]])
+
+
+class _GRUChain(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes, reverse,
+                reset_after):
+        H = h0.size(1)
+        steps = len(batch_sizes)
+        rows = batch_sizes[0] if steps else 0
+        n_sig = tanh_through_sigmoid(rows, H, 3, x.dtype, x.device)[0]
+        b_x, b_n = _folded_bias(bias_ih, bias_hh, reset_after)
+        w_ih, w_hh = weight_ih, weight_hh
+        if n_sig:   # n's pre-activation doubled: sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
+            w_ih, w_hh = _doubled_n(weight_ih, H), _doubled_n(weight_hh, H)
+            b_x, b_n = _doubled_n(b_x, H), _doubled_n(b_n, H)
+        # gx for every step in one product; each step adds its recurrent part in place and the
+        # buffer (N, 3H) ends up holding the gate activations [r, z, n]
+        proj = PreparedWeight(w_ih, x.size(0))
+        act = proj.addmm(b_x, x) if b_x is not None else proj.mm(x)
+        h_all = act.new_empty(act.size(0), H)
+        hs = h_all.split(batch_sizes)
+        # per-step views of the gate blocks, made once (not a slice per step)
+        a_rz, a_r, a_z, a_n = (act[:, c].split(batch_sizes) for c in
+                               (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
+        if reset_after:   # gh = W_hh h + [0, 0, b_hn] (N, 3H), kept: backward needs gh_n
+            extra = act.new_empty(act.size(0), 3 * H)
+            ghs = extra.split(batch_sizes)
+            gh_rz, gh_n = (extra[:, c].split(batch_sizes) for c in
+                           (slice(0, 2 * H), slice(2 * H, None)))
+            w_step = PreparedWeight(w_hh, rows)
+        else:             # r * h (N, H), the input of the n rows' product
+            extra = act.new_empty(act.size(0), H)
+            rhs = extra.split(batch_sizes)
+            w_rz, w_n = PreparedWeight(w_hh[:2 * H], rows), PreparedWeight(w_hh[2 * H:], rows)
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        prev = None
+        for t in order:
+            h = _previous(t, prev, batch_sizes, hs, h0)
+            r, z, n = a_r[t], a_z[t], a_n[t]
+            if reset_after:
+                if b_n is not None:
+                    w_step.addmm(b_n, h, out=ghs[t])
+                else:
+                    w_step.mm(h, out=ghs[t])
+                a_rz[t].add_(gh_rz[t]).sigmoid_()
+                n.addcmul_(r, gh_n[t])
+            else:
+                w_rz.addmm_(a_rz[t], h)
+                a_rz[t].sigmoid_()
+                w_n.addmm_(n, torch.mul(r, h, out=rhs[t]))
+            if n_sig:
+                sigmoid_to_tanh_(n.sigmoid_())
+            else:
+                n.tanh_()
+            torch.lerp(n, h, z, out=hs[t])   # h' = n + z (h - n)
+            prev = t
+        if reset_after and n_sig:   # backward reads gh_n itself, not doubled
+            extra[:, 2 * H:].mul_(0.5)
+        if steps:  # each chain's final state: its row at its last step (the first, reversed)
+            h_n = h_all.index_select(0, _final_rows(batch_sizes, reverse, x.device))
+        else:
+            h_n = h0.clone()
+        ctx.save_for_backward(x, weight_ih, weight_hh, act, extra, h_all, h0)
+        ctx.has_bias = bias_ih is not None
+        ctx.batch_sizes, ctx.reverse, ctx.reset_after = list(batch_sizes), reverse, reset_after
+        return h_all, h_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out, d_hn):
+        x, weight_ih, weight_hh, act, extra, h_all, h0 = ctx.saved_tensors
+        batch_sizes, reverse, reset_after = ctx.batch_sizes, ctx.reverse, ctx.reset_after
+        B, H, steps = h0.size(0), h0.size(1), len(batch_sizes)
+        pred = _predecessor_rows(batch_sizes, reverse, act.device)
+        h_prev_all = torch.cat([h0, h_all]).index_select(0, pred)
+        # Gate gradients: reset_after, d_gh = [dr, dz, dgh_n] (pre-activation gradients of the
+        # step's product, (N, 3H)) and d_n (N, H) the pre-activation gradient of n (that of gx_n);
+        # Cho et al., d_rz (N, 2H) and d_n (N, H), each the input of one product per step.
+        d_n = act.new_empty(act.size(0), H)
+        d_rz_all = act.new_empty(act.size(0), 3 * H if reset_after else 2 * H)
+        # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
+        # what they hold (the final-state gradient of a chain that ends later in this loop).
+        dh = d_hn.clone() if d_hn is not None else act.new_zeros(B, H)
+        if d_out is None:
+            d_out = act.new_zeros(h_all.shape)
+        ones = act.new_ones(B, H)
+        d_r, d_z, d_ghn = (d_rz_all[:, c].split(batch_sizes) for c in
+                           (slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
+        d_rzs, d_ns, d_outs, h_prevs = (t.split(batch_sizes) for t in
+                                        (d_rz_all, d_n, d_out, h_prev_all))
+        s_rz, s_r, s_z, s_n = (act[:, c].split(batch_sizes) for c in
+                               (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
+        if reset_after:
+            gh_n = extra[:, 2 * H:].split(batch_sizes)
+            w_back = PreparedWeight(weight_hh.t(), B)          # dh_{t-1} += d_gh_t @ W_hh
+        else:
+            rh_grad = act.new_empty(B, H)                       # d(r * h) of one step
+            w_back_rz = PreparedWeight(weight_hh[:2 * H].t(), B)
+            w_back_n = PreparedWeight(weight_hh[2 * H:].t(), B)
+        prefixes = {}   # n -> the first n rows of dh, ones and rh_grad
+        order = list(range(steps) if reverse else range(steps - 1, -1, -1))
+        out_added = False   # whether the previous step already added d_out[t]
+        for k, t in enumerate(order):
+            rows = batch_sizes[t]
+            if rows not in prefixes:
+                prefixes[rows] = (dh[:rows], ones[:rows],
+                                  None if reset_after else rh_grad[:rows])
+            dh_t, ones_t, drh_t = prefixes[rows]
+            if not out_added:
+                dh_t.add_(d_outs[t])
+            r, z, n, h_prev, dn = s_r[t], s_z[t], s_n[t], h_prevs[t], d_ns[t]
+            # dn = dh (1 - z) (1 - n^2)
+            torch.addcmul(dh_t, dh_t, z, value=-1, out=dn).mul_(
+                torch.addcmul(ones_t, n, n, value=-1))
+            if reset_after:
+                torch.mul(dn, r, out=d_ghn[t])                  # d gh_n = dn r
+                torch.mul(dn, gh_n[t], out=d_r[t])              # dr = dn gh_n
+            else:
+                w_back_n.mm(dn, out=drh_t)                      # d(r h) = dn W_hn
+                torch.mul(drh_t, h_prev, out=d_r[t])            # dr = d(r h) h
+            torch.sub(h_prev, n, out=d_z[t]).mul_(dh_t)         # dz = dh (h - n)
+            s = s_rz[t]                                          # sigmoid' = s - s^2
+            d_rz = d_rzs[t][:, :2 * H] if reset_after else d_rzs[t]
+            d_rz.mul_(torch.addcmul(s, s, s, value=-1))
+            # dh_{t-1} = dh z (+ d(r h) r) + products, with the next step's output gradient
+            # added here when that step has as many rows
+            nxt = order[k + 1] if k + 1 < steps else None
+            out_added = nxt is not None and batch_sizes[nxt] == rows
+            if out_added:
+                torch.addcmul(d_outs[nxt], dh_t, z, out=dh_t)
+            else:
+                dh_t.mul_(z)
+            if reset_after:
+                w_back.addmm_(dh_t, d_rzs[t])
+            else:
+                dh_t.addcmul_(drh_t, r)
+                w_back_rz.addmm_(dh_t, d_rz)
+        if reset_after:
+            d_w_hh = d_rz_all.t().mm(h_prev_all)
+            d_gx = torch.cat([d_rz_all[:, :2 * H], d_n], 1)
+        else:   # rows [r, z] multiply h, rows n multiply r * h
+            d_w_hh = torch.cat([d_rz_all.t().mm(h_prev_all), d_n.t().mm(extra)])
+            d_gx = torch.cat([d_rz_all, d_n], 1)
+        d_x = PreparedWeight(weight_ih.t(), d_gx.size(0)).mm(d_gx) \
+            if ctx.needs_input_grad[0] else None
+        d_w_ih = d_gx.t().mm(x)
+        d_b_ih = d_b_hh = None
+        if ctx.has_bias:
+            d_b_ih = d_gx.sum(0)
+            d_b_hh = d_rz_all.sum(0) if reset_after else d_b_ih
+        return d_x, d_w_ih, d_b_ih, d_w_hh, d_b_hh, dh, None, None, None
+
+
+def run_gru_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor],
+                  reverse: bool = False) -> tuple[Tensor, tuple[Tensor]]:
+    """:func:`graphrnn.engine.run_chain` for the GRU, one autograd node per chain run.
+
+    Args:
+        w: the cell's weights and options (a ``GRUCell``, or ``RNNBase.cell_weights(...)``):
+            ``weight_ih`` (3H, I), ``weight_hh`` (3H, H), ``bias_ih``, ``bias_hh`` (3H,) or
+            ``None``, ``reset_after``.
+        x: (sum(batch_sizes), I) inputs, step-major as ``PackedSequence.data``. The input
+            projection is applied inside the kernel (one product for all steps).
+        batch_sizes, state, reverse: as :func:`graphrnn.engine.run_chain`; ``state = (h0,)``
+            with h0 (batch_sizes[0], H).
+
+    Returns:
+        ``(output (sum(batch_sizes), H), (h_n,))``.
+    """
+    (h0,) = state
+    out, h_n = _GRUChain.apply(x, w.weight_ih, w.bias_ih, w.weight_hh, w.bias_hh, h0,
+                               [int(b) for b in batch_sizes], reverse, w.reset_after)
+    return out, (h_n,)
+
+
+__all__ = ["run_gru_chain"]
