@@ -20,6 +20,7 @@ BENCHMARKS = {
     "tree": ("graphrnn.bench.tree", "batched tree schedule against per-node recursion on SST"),
     "graph": ("graphrnn.bench.graph", "graph-network block against PyG's MetaLayer"),
     "schedule": ("graphrnn.bench.schedule", "scheduling a 1,000,000-node batch on one core"),
+    "lm": ("graphrnn.bench.lm", "word LM training tokens/s against the same model in torch.nn"),
 }
 ACTIONS = ("train", "evaluate", "generate")
 
