@@ -202,6 +202,9 @@ class Schedule:
         edge_perm: (E,) original edge id of each sorted edge.
         level_sizes, edge_sizes: the same boundaries as Python lists (no device sync in loops).
         reverse: whether the graph was scheduled reversed (edges read ``dst -> src``).
+        level_widths: per level, the most edges into one node (its largest ``edge_slot`` + 1; 0
+            for a level without edges), as Python ints: a cell that lays children out densely
+            needs it, and reading it from the device at every level would sync.
     """
 
     order: Tensor
@@ -215,6 +218,7 @@ class Schedule:
     level_sizes: tuple[int, ...]
     edge_sizes: tuple[int, ...]
     reverse: bool = False
+    level_widths: tuple[int, ...] = ()
 
     @property
     def num_nodes(self) -> int:
@@ -267,8 +271,14 @@ def schedule_from_levels(edge_index: Tensor, level: Tensor, reverse: bool = Fals
         num_levels, dtype=torch.long, device=device)
     edge_ptr = torch.zeros(num_levels + 1, dtype=torch.long, device=device)
     torch.cumsum(edge_count, 0, out=edge_ptr[1:])
+    widths = torch.zeros(num_levels, dtype=torch.long, device=device)
+    if dst.numel():
+        widths.scatter_reduce_(0, level[dst][edge_perm], edge_slot + 1, "amax")
+    # one transfer for every per-level number the loops read
+    sizes = torch.cat([level_count, edge_count, widths]).tolist()
     return Schedule(order, rank, level_ptr, edge_src, edge_dst, edge_slot, edge_ptr, edge_perm,
-                    tuple(level_count.tolist()), tuple(edge_count.tolist()), reverse)
+                    tuple(sizes[:num_levels]), tuple(sizes[num_levels:2 * num_levels]), reverse,
+                    tuple(sizes[2 * num_levels:]))
 
 
 def topological_schedule(edge_index: Tensor, num_nodes: int, reverse: bool = False,

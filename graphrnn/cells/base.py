@@ -146,7 +146,7 @@ class RecurrentCell(nn.Module):
         return tuple(like.new_zeros(n, size) for size in self.state_sizes)
 
     def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
-                num_nodes: int) -> State:
+                num_nodes: int, width: int | None = None) -> State:
         """Graph-mode step: states arrive one per incoming edge.
 
         Args:
@@ -155,6 +155,9 @@ class RecurrentCell(nn.Module):
             index: (e,) destination of each edge, in ``[0, n)``.
             slot: (e,) rank of each edge among the edges into its destination (child order).
             num_nodes: n.
+            width: when the caller knows it without reading the device (a schedule's
+                ``level_widths``), the most edges into one node; the edges are then listed
+                destination-major in slot order, as a schedule sorts them. ``None``: unknown.
         """
         aggregated = tuple(scatter(s, index, 0, dim_size=num_nodes, reduce=self.aggr)
                            for s in children)

@@ -34,13 +34,18 @@ from .srn import NONLINEARITIES
 
 # -- layouts ----------------------------------------------------------------------------------
 
-def _uniform_degree(index: Tensor, slot: Tensor, num_nodes: int) -> int | None:
+def _uniform_degree(index: Tensor, slot: Tensor, num_nodes: int,
+                    width: int | None = None) -> int | None:
     """``k`` if the edges are exactly ``k`` children for each of ``num_nodes`` parents, listed
-    parent-major in slot order (so the edge states ``view`` as ``(n, k, size)``); else ``None``."""
+    parent-major in slot order (so the edge states ``view`` as ``(n, k, size)``); else ``None``.
+    With ``width`` (the most children of a node, from a schedule, whose edges are so listed) the
+    answer needs no look at the device."""
     e = index.numel()
     if e == 0 or num_nodes == 0 or e % num_nodes:
         return None
     k = e // num_nodes
+    if width is not None:
+        return k if k == width else None
     pos = index * k + slot
     if torch.equal(pos, torch.arange(e, device=index.device)):
         return k
@@ -48,17 +53,25 @@ def _uniform_degree(index: Tensor, slot: Tensor, num_nodes: int) -> int | None:
 
 
 def dense_children(states: Tensor, index: Tensor, slot: Tensor, num_nodes: int,
-                   width: int) -> Tensor:
+                   width: int, most: int | None = None) -> Tensor:
     """Edge states ``(e, size)`` as ``(num_nodes, width, size)``, child ``slot`` of node ``index``
     at ``[index, slot]`` and zeros where a node has fewer than ``width`` children.
+
+    ``most``: the most children of any node when the caller knows it from a schedule (edges then
+    listed destination-major in slot order); the checks below then read nothing from the device.
 
     Raises:
         ValueError: some ``slot >= width`` (a node has more than ``width`` children).
     """
     e, size = states.shape
-    if e and int(slot.max()) >= width:
-        raise ValueError(f"a node has {int(slot.max()) + 1} children, expected at most {width}")
-    if e == num_nodes * width and _uniform_degree(index, slot, num_nodes) == width:
+    if most is None:
+        most = int(slot.max()) + 1 if e else 0
+        uniform = e == num_nodes * width and _uniform_degree(index, slot, num_nodes) == width
+    else:   # scheduled edges: every node has `width` children exactly when the count says so
+        uniform = e == num_nodes * width and most == width
+    if most > width:
+        raise ValueError(f"a node has {most} children, expected at most {width}")
+    if uniform:
         return states.view(num_nodes, width, size)
     flat = states.new_zeros(num_nodes * width, size).index_copy(0, index * width + slot, states)
     return flat.view(num_nodes, width, size)
@@ -115,14 +128,15 @@ class TreeCell(RecurrentCell):
         raise NotImplementedError
 
     def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
-                num_nodes: int) -> State:
+                num_nodes: int, width: int | None = None) -> State:
         if index.numel() == 0:
             return self.leaf(xw)
-        width = self.arity if self.arity is not None else int(slot.max()) + 1
-        if self.arity is not None and int(slot.max()) >= self.arity:
+        most = width if width is not None else int(slot.max()) + 1
+        if self.arity is not None and most > self.arity:
             raise ValueError(f"{type(self).__name__}(arity={self.arity}): a node has "
-                             f"{int(slot.max()) + 1} children, expected at most {self.arity}")
-        return self.step(xw, tuple(dense_children(s, index, slot, num_nodes, width)
+                             f"{most} children, expected at most {self.arity}")
+        dense = self.arity if self.arity is not None else most
+        return self.step(xw, tuple(dense_children(s, index, slot, num_nodes, dense, most)
                                    for s in children))
 
     def forward(self, input: Tensor, children: State | Tensor | None = None):
@@ -268,10 +282,10 @@ class TreeGRUCell(TreeCell):
         return self._finish(xw, h.sum(1), (r * h).sum(1))
 
     def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
-                num_nodes: int) -> State:
+                num_nodes: int, width: int | None = None) -> State:
         if index.numel() == 0:
             return self.leaf(xw)
-        k = _uniform_degree(index, slot, num_nodes)
+        k = _uniform_degree(index, slot, num_nodes, width)
         if k is not None:
             return self.step(xw, (children[0].view(num_nodes, k, -1),))
         h = children[0]

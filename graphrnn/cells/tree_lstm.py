@@ -74,10 +74,10 @@ class ChildSumTreeLSTMCell(TreeCell):
         return self._finish(gates, (f * c).sum(1))
 
     def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
-                num_nodes: int) -> State:
+                num_nodes: int, width: int | None = None) -> State:
         if index.numel() == 0:
             return self.leaf(xw)
-        k = _uniform_degree(index, slot, num_nodes)
+        k = _uniform_degree(index, slot, num_nodes, width)
         if k is not None:                                 # every node has k children: a view
             return self.step(xw, tuple(s.view(num_nodes, k, -1) for s in children))
         h, c = children                                   # (e, H): one row per child

@@ -31,12 +31,13 @@ class _LevelRecurrence(torch.autograd.Function):
         buffers = [xw.new_empty(schedule.num_nodes, size) for size in cell.state_sizes]
         levels = []
         with torch.enable_grad():
-            for start, stop, e_start, e_stop in _level_bounds(schedule):
+            for start, stop, e_start, e_stop, width in _level_bounds(schedule):
                 x_l = xw[start:stop].detach().requires_grad_(xw.requires_grad)
                 src = schedule.edge_src[e_start:e_stop]
                 children = tuple(b.index_select(0, src).requires_grad_() for b in buffers)
                 out = cell.combine(x_l, children, schedule.edge_dst[e_start:e_stop] - start,
-                                   schedule.edge_slot[e_start:e_stop], stop - start)
+                                   schedule.edge_slot[e_start:e_stop], stop - start,
+                                   **_width(width))
                 for b, o in zip(buffers, out):
                     b[start:stop] = o.detach()
                 levels.append((x_l, children, out, src))
@@ -52,7 +53,7 @@ class _LevelRecurrence(torch.autograd.Function):
         grad_xw_levels = []  # per level, last level first; concatenated once at the end
         grad_params = [None] * len(params)
         trainable = [i for i, p in enumerate(params) if p.requires_grad]
-        for (x_l, children, out, src), (start, stop, _, _) in zip(reversed(levels),
+        for (x_l, children, out, src), (start, stop, *_) in zip(reversed(levels),
                                                                   reversed(list(_level_bounds(schedule)))):
             pairs = [(o, g[start:stop]) for o, g in zip(out, grads) if o.requires_grad]
             found = torch.autograd.grad(
@@ -94,11 +95,18 @@ def permute_rows(x: Tensor, perm: Tensor, inverse: Tensor) -> Tensor:
     return _PermuteRows.apply(x, perm, inverse)
 
 
+def _width(width: int | None) -> dict:
+    # passed only when known, so a cell written against the older five-argument combine works
+    return {} if width is None else {"width": width}
+
+
 def _level_bounds(schedule: Schedule):
-    """(node start, node stop, edge start, edge stop) of each level, as Python ints."""
+    """(node start, node stop, edge start, edge stop, width) of each level, as Python ints
+    (width: the most edges into a node of the level, ``None`` if the schedule lacks it)."""
     start = e_start = 0
-    for n, e in zip(schedule.level_sizes, schedule.edge_sizes):
-        yield start, start + n, e_start, e_start + e
+    widths = schedule.level_widths or (None,) * schedule.num_levels
+    for n, e, w in zip(schedule.level_sizes, schedule.edge_sizes, widths):
+        yield start, start + n, e_start, e_start + e, w
         start, e_start = start + n, e_start + e
 
 
@@ -138,11 +146,11 @@ def propagate(cell: RecurrentCell, x: Tensor, schedule: Schedule, projected: boo
 
 def _levels_no_grad(cell: RecurrentCell, schedule: Schedule, xw: Tensor) -> State:
     buffers = [xw.new_zeros(schedule.num_nodes, size) for size in cell.state_sizes]
-    for start, stop, e_start, e_stop in _level_bounds(schedule):
+    for start, stop, e_start, e_stop, width in _level_bounds(schedule):
         src = schedule.edge_src[e_start:e_stop]
         out = cell.combine(xw[start:stop], tuple(b.index_select(0, src) for b in buffers),
                            schedule.edge_dst[e_start:e_stop] - start,
-                           schedule.edge_slot[e_start:e_stop], stop - start)
+                           schedule.edge_slot[e_start:e_stop], stop - start, **_width(width))
         for b, o in zip(buffers, out):
             b[start:stop] = o
     return tuple(buffers)

@@ -180,7 +180,7 @@ class DelayFeedbackCell(RecurrentCell):
         return (self.output(xw, state[0]),)
 
     def combine(self, xw: Tensor, children: State, index: Tensor, slot: Tensor,
-                num_nodes: int) -> State:
+                num_nodes: int, width: int | None = None) -> State:
         d, K = self.output_size, self.delays
         keep = slot < K
         lags = xw.new_zeros(num_nodes, K, d).index_put((index[keep], slot[keep]),
