@@ -25,7 +25,8 @@ The prepared copy is made per kernel call from the weight as it is then, so it i
 when an optimiser changes the weight.
 
 The same choice serves the large products after the loop (input projections, the gradient
-through ``W_ih``): :class:`PreparedWeight` with the total row count.
+through ``W_ih``): :class:`PreparedWeight` with the total row count; and :func:`linear`, a
+differentiable ``F.linear`` on that footing, serves the graph blocks' split first layers.
 """
 from __future__ import annotations
 
@@ -191,5 +192,39 @@ class PreparedWeight:
             torch.addmm(base, x, self._w, out=out)
 
 
+class _Linear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        prepared = PreparedWeight(weight, x.size(0))
+        return prepared.addmm(bias, x) if bias is not None else prepared.mm(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:     # dx = dy W: the same kind of product, W^T prepared
+            grad_x = PreparedWeight(weight.t(), grad.size(0)).mm(grad)
+        if ctx.needs_input_grad[1]:
+            grad_w = grad.t().mm(x)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``F.linear`` with, for 2-D ``x`` (rows, K), the products (forward and the input
+    gradient) through the path measured fastest here; differentiable once (as the kernels are).
+    Other shapes go to ``F.linear``."""
+    if x.dim() != 2 or x.size(0) == 0:
+        return torch.nn.functional.linear(x, weight, bias)
+    if not torch.is_grad_enabled() or not (x.requires_grad or weight.requires_grad or
+                                           (bias is not None and bias.requires_grad)):
+        prepared = PreparedWeight(weight, x.size(0))
+        return prepared.addmm(bias, x) if bias is not None else prepared.mm(x)
+    return _Linear.apply(x, weight, bias)
+
+
 __all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths", "measure_paths",
-           "onednn_available", "pick", "product_path", "set_product_path"]
+           "linear", "onednn_available", "pick", "product_path", "set_product_path"]

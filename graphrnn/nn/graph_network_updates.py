@@ -19,10 +19,10 @@ B rows *before* they are gathered onto E edges, and no concatenation is built.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cells import as_cell
+from ..kernels.products import linear
 
 Inputs = list[tuple[Tensor, object | None]]
 
@@ -42,14 +42,12 @@ def split_projection(inputs: Inputs, widths: list[int], weight: Tensor,
         block = weight[:, start:start + w]
         start += w
         if idx is None:
-            if out is None and bias is not None:
-                out = torch.addmm(bias, t, block.t())                # [rows, H]
-            elif out is None:
-                out = F.linear(t, block)
+            if out is None:                                           # [rows, H]
+                out = linear(t, block, bias)
             else:
-                out = out.add_(F.linear(t, block))
+                out = out.add_(linear(t, block))
             continue
-        p = F.linear(t, block)                                        # [rows of t, H]
+        p = linear(t, block)                                          # [rows of t, H]
         *inner, last = idx if isinstance(idx, tuple) else (idx,)
         for i in inner:
             p = p.index_select(0, i)

@@ -102,3 +102,26 @@ def test_pick_keeps_plain_blas_unless_another_path_is_clearly_faster():
     assert pick({"blas": 1.0, "blas_nn": 0.9, "onednn": 0.5}) == "onednn"
     assert pick({"blas": 1.0, "blas_nn": 0.9, "onednn": 0.88}) == "blas_nn"  # 0.88 vs 0.9: noise
     assert pick({"blas_nn": 1.0, "onednn": 2.0}) == "blas_nn"
+
+
+@pytest.mark.parametrize("path", products.PATHS)
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_equals_f_linear_values_and_gradients(path, with_bias):
+    if path not in _paths():
+        pytest.skip(f"{path} is not available in this build")
+    products.set_product_path(path)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(7, 5, generator=gen, requires_grad=True)
+    w = torch.randn(3, 5, generator=gen, requires_grad=True)
+    b = torch.randn(3, generator=gen, requires_grad=True) if with_bias else None
+    got = products.linear(x, w, b)
+    want = torch.nn.functional.linear(x, w, b)
+    torch.testing.assert_close(got, want)
+    params = [x, w] + ([b] if with_bias else [])
+    for g, e in zip(torch.autograd.grad(got.square().sum(), params),
+                    torch.autograd.grad(want.square().sum(), params)):
+        torch.testing.assert_close(g, e)
+    with torch.no_grad():                                # no graph: the plain product
+        torch.testing.assert_close(products.linear(x, w, b), want)
+    x3 = torch.randn(2, 7, 5, generator=gen)            # other shapes: F.linear itself
+    torch.testing.assert_close(products.linear(x3, w, b), torch.nn.functional.linear(x3, w, b))
