@@ -32,6 +32,7 @@ from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from ..cells import (
+    gru_chain_kernel,
     gru_project,
     gru_step,
     lstm_chain_kernel,
@@ -39,6 +40,7 @@ from ..cells import (
     lstm_project,
     lstm_step,
     peephole_names,
+    srn_chain_kernel,
     srn_project,
     srn_step,
 )
@@ -55,9 +57,9 @@ class EmptySequenceError(ValueError, RuntimeError):
 
 _FUSED = {"RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu, "LSTM": _VF.lstm, "GRU": _VF.gru}
 # per mode: the cell's projection, its step, and what offers a fused chain kernel (or None)
-_STEPS = {"RNN": (srn_project, srn_step, None),
+_STEPS = {"RNN": (srn_project, srn_step, srn_chain_kernel),
           "LSTM": (lstm_project, lstm_step, lstm_chain_kernel),
-          "GRU": (gru_project, gru_step, None)}
+          "GRU": (gru_project, gru_step, gru_chain_kernel)}
 
 
 def _is_graph(input) -> bool:

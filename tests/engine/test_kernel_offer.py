@@ -122,7 +122,7 @@ def test_lstm_cells_offer_the_chain_kernel_a_step_override_does_not(reverse):
     plain.load_state_dict(cell.state_dict())
     assert cell.chain_kernel() is not None and plain.chain_kernel() is None
     assert LSTMCell(3, 4, proj_size=2).chain_kernel() is None   # the kernel has no projection
-    assert GRUCell(3, 4).chain_kernel() is None and SRNCell(3, 4).chain_kernel() is None
+    assert GRUCell(3, 4).chain_kernel() is not None and SRNCell(3, 4).chain_kernel() is not None
     batch_sizes = [3, 3, 2, 1]
     x = torch.randn(sum(batch_sizes), 3)
     state = (torch.randn(3, 4), torch.randn(3, 4))
