@@ -18,6 +18,7 @@ from .tree_lstm import ChildSumTreeLSTMCell, NaryTreeLSTMCell
 __all__ = ["RecurrentCell", "SRNCell", "LSTMCell", "GRUCell", "State", "AGGREGATIONS",
            "NONLINEARITIES", "srn_project", "srn_step", "srn_input", "lstm_project", "lstm_step",
            "lstm_input", "lstm_chain_kernel", "lstm_num_gates", "peephole_names", "gru_project",
-           "gru_step", "gru_input", "gru_chain_kernel", "srn_chain_kernel", "LevelKernel", "ChainKernel", "as_cell", "TorchCell",
+           "gru_step", "gru_input", "gru_chain_kernel", "srn_chain_kernel", "LevelKernel",
+           "ChainKernel", "as_cell", "TorchCell",
            "TreeCell", "RecursiveNetCell", "ChildSumTreeLSTMCell", "NaryTreeLSTMCell",
            "TreeGRUCell", "dense_children"]
