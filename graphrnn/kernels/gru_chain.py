@@ -75,6 +75,28 @@ def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tens
     return torch.cat([hs[prev], h0[have:n]])
 
 
+def _grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
+                      reverse: bool) -> Tensor:
+    """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's
+    predecessor state gave the pre-activations whose gradients are ``d`` (N, G).
+
+    With equal lengths the predecessors are ``h_all`` shifted by one step and ``h0``: two
+    products on views, no copy; else the (N, H) predecessor rows are gathered first.
+    """
+    B = h0.size(0)
+    if not batch_sizes:
+        return d.new_zeros(d.size(1), h0.size(1))
+    if batch_sizes[0] != batch_sizes[-1]:
+        prev = torch.cat([h0, h_all]).index_select(
+            0, _predecessor_rows(batch_sizes, reverse, h_all.device))
+        return d.t().mm(prev)
+    first, rest = (d[-B:], d[:-B]) if reverse else (d[:B], d[B:])
+    out = first.t().mm(h0)
+    if rest.size(0):
+        out.addmm_(rest.t(), h_all[B:] if reverse else h_all[:-B])
+    return out
+
+
 class _GRUChain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight_ih, bias_ih, weight_hh, bias_hh, h0, batch_sizes, reverse,
@@ -146,30 +168,31 @@ class _GRUChain(torch.autograd.Function):
         x, weight_ih, weight_hh, act, extra, h_all, h0 = ctx.saved_tensors
         batch_sizes, reverse, reset_after = ctx.batch_sizes, ctx.reverse, ctx.reset_after
         B, H, steps = h0.size(0), h0.size(1), len(batch_sizes)
-        pred = _predecessor_rows(batch_sizes, reverse, act.device)
-        h_prev_all = torch.cat([h0, h_all]).index_select(0, pred)
-        # Gate gradients: reset_after, d_gh = [dr, dz, dgh_n] (pre-activation gradients of the
-        # step's product, (N, 3H)) and d_n (N, H) the pre-activation gradient of n (that of gx_n);
-        # Cho et al., d_rz (N, 2H) and d_n (N, H), each the input of one product per step.
-        d_n = act.new_empty(act.size(0), H)
-        d_rz_all = act.new_empty(act.size(0), 3 * H if reset_after else 2 * H)
+        # Pre-activation gradients in one buffer, laid out so that both products' inputs are
+        # column ranges of it (no copy after the loop): with reset_after (N, 4H) columns
+        # [dgh_n, dr, dz, dn], where [dgh_n, dr, dz] multiplies W_hh with its rows taken in the
+        # order [n, r, z] and [dr, dz, dn] = d gx; Cho et al. (N, 3H) [dr, dz, dn] = d gx.
+        d_all = act.new_empty(act.size(0), (4 if reset_after else 3) * H)
+        o = H if reset_after else 0          # where [dr, dz, dn] start
+        d_r, d_z, d_n, d_rzs = (d_all[:, c].split(batch_sizes) for c in (
+            slice(o, o + H), slice(o + H, o + 2 * H), slice(o + 2 * H, o + 3 * H),
+            slice(o, o + 2 * H)))
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
         dh = d_hn.clone() if d_hn is not None else act.new_zeros(B, H)
         if d_out is None:
             d_out = act.new_zeros(h_all.shape)
         ones = act.new_ones(B, H)
-        d_r, d_z, d_ghn = (d_rz_all[:, c].split(batch_sizes) for c in
-                           (slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
-        d_rzs, d_ns, d_outs, h_prevs = (t.split(batch_sizes) for t in
-                                        (d_rz_all, d_n, d_out, h_prev_all))
+        d_outs, hs = d_out.split(batch_sizes), h_all.split(batch_sizes)
         s_rz, s_r, s_z, s_n = (act[:, c].split(batch_sizes) for c in
                                (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
         if reset_after:
             gh_n = extra[:, 2 * H:].split(batch_sizes)
-            w_back = PreparedWeight(weight_hh.t(), B)          # dh_{t-1} += d_gh_t @ W_hh
+            d_ghn, d_steps = d_all[:, :H].split(batch_sizes), d_all[:, :3 * H].split(batch_sizes)
+            w_nrz = torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]])
+            w_back = PreparedWeight(w_nrz.t(), B)            # dh_{t-1} += d_gh_t @ W_hh
         else:
-            rh_grad = act.new_empty(B, H)                       # d(r * h) of one step
+            rh_grad = act.new_empty(B, H)                     # d(r * h) of one step
             w_back_rz = PreparedWeight(weight_hh[:2 * H].t(), B)
             w_back_n = PreparedWeight(weight_hh[2 * H:].t(), B)
         prefixes = {}   # n -> the first n rows of dh, ones and rh_grad
@@ -183,7 +206,10 @@ class _GRUChain(torch.autograd.Function):
             dh_t, ones_t, drh_t = prefixes[rows]
             if not out_added:
                 dh_t.add_(d_outs[t])
-            r, z, n, h_prev, dn = s_r[t], s_z[t], s_n[t], h_prevs[t], d_ns[t]
+            # the step that ran before t (after it here), and the state t read
+            nxt = order[k + 1] if k + 1 < steps else None
+            r, z, n, dn, d_rz = s_r[t], s_z[t], s_n[t], d_n[t], d_rzs[t]
+            h_prev = _previous(t, nxt, batch_sizes, hs, h0)
             # dn = dh (1 - z) (1 - n^2)
             torch.addcmul(dh_t, dh_t, z, value=-1, out=dn).mul_(
                 torch.addcmul(ones_t, n, n, value=-1))
@@ -195,34 +221,35 @@ class _GRUChain(torch.autograd.Function):
                 torch.mul(drh_t, h_prev, out=d_r[t])            # dr = d(r h) h
             torch.sub(h_prev, n, out=d_z[t]).mul_(dh_t)         # dz = dh (h - n)
             s = s_rz[t]                                          # sigmoid' = s - s^2
-            d_rz = d_rzs[t][:, :2 * H] if reset_after else d_rzs[t]
             d_rz.mul_(torch.addcmul(s, s, s, value=-1))
             # dh_{t-1} = dh z (+ d(r h) r) + products, with the next step's output gradient
             # added here when that step has as many rows
-            nxt = order[k + 1] if k + 1 < steps else None
             out_added = nxt is not None and batch_sizes[nxt] == rows
             if out_added:
                 torch.addcmul(d_outs[nxt], dh_t, z, out=dh_t)
             else:
                 dh_t.mul_(z)
             if reset_after:
-                w_back.addmm_(dh_t, d_rzs[t])
+                w_back.addmm_(dh_t, d_steps[t])
             else:
                 dh_t.addcmul_(drh_t, r)
                 w_back_rz.addmm_(dh_t, d_rz)
-        if reset_after:
-            d_w_hh = d_rz_all.t().mm(h_prev_all)
-            d_gx = torch.cat([d_rz_all[:, :2 * H], d_n], 1)
-        else:   # rows [r, z] multiply h, rows n multiply r * h
-            d_w_hh = torch.cat([d_rz_all.t().mm(h_prev_all), d_n.t().mm(extra)])
-            d_gx = torch.cat([d_rz_all, d_n], 1)
+        d_gx = d_all[:, o:]
+        sums = d_all.sum(0) if ctx.has_bias else None
+        d_b_ih = d_b_hh = None
+        if reset_after:   # rows [n, r, z] back to [r, z, n]
+            g = _grad_by_previous(d_all[:, :3 * H], h0, h_all, batch_sizes, reverse)
+            d_w_hh = torch.cat([g[H:], g[:H]])
+            if sums is not None:
+                d_b_ih, d_b_hh = sums[H:], torch.cat([sums[H:3 * H], sums[:H]])
+        else:             # rows [r, z] multiply h, rows n multiply r * h
+            d_w_hh = torch.cat([_grad_by_previous(d_all[:, :2 * H], h0, h_all, batch_sizes,
+                                                  reverse), d_all[:, 2 * H:].t().mm(extra)])
+            if sums is not None:
+                d_b_ih, d_b_hh = sums, sums.clone()   # every bias folded into gx
         d_x = PreparedWeight(weight_ih.t(), d_gx.size(0)).mm(d_gx) \
             if ctx.needs_input_grad[0] else None
         d_w_ih = d_gx.t().mm(x)
-        d_b_ih = d_b_hh = None
-        if ctx.has_bias:
-            d_b_ih = d_gx.sum(0)
-            d_b_hh = d_rz_all.sum(0) if reset_after else d_b_ih
         return d_x, d_w_ih, d_b_ih, d_w_hh, d_b_hh, dh, None, None, None
 
 

@@ -26,8 +26,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .gru_chain import _previous
-from .lstm_chain import _final_rows, _predecessor_rows
+from .gru_chain import _grad_by_previous, _previous
+from .lstm_chain import _final_rows
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight
 
@@ -110,9 +110,7 @@ class _SRNChain(torch.autograd.Function):
                 w_back.addmm(d_outs[nxt], dp, out=dh_t)
             else:
                 w_back.mm(dp, out=dh_t)
-        h_prev_all = torch.cat([h0, h_all]).index_select(
-            0, _predecessor_rows(batch_sizes, reverse, h_all.device))
-        d_w_hh = d_pre.t().mm(h_prev_all)
+        d_w_hh = _grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         d_w_ih = d_pre.t().mm(x)
