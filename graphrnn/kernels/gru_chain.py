@@ -119,11 +119,11 @@ class _GRUChain(torch.autograd.Function):
         # per-step views of the gate blocks, made once (not a slice per step)
         a_rz, a_r, a_z, a_n = (act[:, c].split(batch_sizes) for c in
                                (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
-        if reset_after:   # gh = W_hh h + [0, 0, b_hn] (N, 3H), kept: backward needs gh_n
-            extra = act.new_empty(act.size(0), 3 * H)
-            ghs = extra.split(batch_sizes)
-            gh_rz, gh_n = (extra[:, c].split(batch_sizes) for c in
-                           (slice(0, 2 * H), slice(2 * H, None)))
+        if reset_after:   # gh = W_hh h + [0, 0, b_hn] (n, 3H) per step in one workspace; only
+            # gh_n is kept (N, H), for the backward
+            work = act.new_empty(rows, 3 * H)
+            extra = act.new_empty(act.size(0), H)
+            gh_n = extra.split(batch_sizes)
             w_step = PreparedWeight(w_hh, rows)
         else:             # r * h (N, H), the input of the n rows' product
             extra = act.new_empty(act.size(0), H)
@@ -135,12 +135,13 @@ class _GRUChain(torch.autograd.Function):
             h = _previous(t, prev, batch_sizes, hs, h0)
             r, z, n = a_r[t], a_z[t], a_n[t]
             if reset_after:
+                gh = work[:h.size(0)]
                 if b_n is not None:
-                    w_step.addmm(b_n, h, out=ghs[t])
+                    w_step.addmm(b_n, h, out=gh)
                 else:
-                    w_step.mm(h, out=ghs[t])
-                a_rz[t].add_(gh_rz[t]).sigmoid_()
-                n.addcmul_(r, gh_n[t])
+                    w_step.mm(h, out=gh)
+                a_rz[t].add_(gh[:, :2 * H]).sigmoid_()
+                n.addcmul_(r, gh_n[t].copy_(gh[:, 2 * H:]))
             else:
                 w_rz.addmm_(a_rz[t], h)
                 a_rz[t].sigmoid_()
@@ -152,7 +153,7 @@ class _GRUChain(torch.autograd.Function):
             torch.lerp(n, h, z, out=hs[t])   # h' = n + z (h - n)
             prev = t
         if reset_after and n_sig:   # backward reads gh_n itself, not doubled
-            extra[:, 2 * H:].mul_(0.5)
+            extra.mul_(0.5)
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
             h_n = h_all.index_select(0, _final_rows(batch_sizes, reverse, x.device))
         else:
@@ -187,7 +188,7 @@ class _GRUChain(torch.autograd.Function):
         s_rz, s_r, s_z, s_n = (act[:, c].split(batch_sizes) for c in
                                (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
         if reset_after:
-            gh_n = extra[:, 2 * H:].split(batch_sizes)
+            gh_n = extra.split(batch_sizes)
             d_ghn, d_steps = d_all[:, :H].split(batch_sizes), d_all[:, :3 * H].split(batch_sizes)
             w_nrz = torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]])
             w_back = PreparedWeight(w_nrz.t(), B)            # dh_{t-1} += d_gh_t @ W_hh
