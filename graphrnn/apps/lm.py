@@ -45,7 +45,9 @@ class Config(TrainConfig):
     reader: str = option("lines", "file layout: lines (a sentence a line), conll (first column, "
                          "blank line between sentences) or tsv:K (column K)")
     lowercase: bool = option(False, "lowercase the text")
-    min_freq: int = option(1, "vocabulary: tokens seen at least this often in train", min=1)
+    min_freq: int | None = option(None, "vocabulary: tokens seen at least this often in train "
+                                  "(default: 2 for words, so that train's singletons become <unk> "
+                                  "and the models learn it; 1 for characters)", min=1)
     max_vocab: int | None = option(None, "vocabulary: at most this many tokens (the most "
                                    "frequent)", min=1)
     limit: int | None = option(None, "use only the first LIMIT training sentences (a tenth of "
@@ -103,9 +105,9 @@ _MEASURED = dict(embedding_dim=256, hidden=256, layers=1, tied=True, dropout=0.3
                  weight_dropout=0.1, batch_size=8, eval_batch_size=20, optimizer="adam",
                  lr=5e-3, lr_decay=2.0)
 PRESETS = {
-    "conll2000": dict(_MEASURED, dataset="conll2000", level="word", reader="conll", epochs=6),
-    "cmn-eng": dict(_MEASURED, dataset="cmn-eng", level="word", epochs=8),
-    "tang": dict(_MEASURED, dataset="tang", level="char", min_freq=2, epochs=1),
+    "conll2000": dict(_MEASURED, dataset="conll2000", level="word", reader="conll", epochs=5),
+    "cmn-eng": dict(_MEASURED, dataset="cmn-eng", level="word", epochs=6),
+    "tang": dict(_MEASURED, dataset="tang", level="char", epochs=1),
 }
 PRESET_FLAG = "--dataset"
 
@@ -150,7 +152,9 @@ def load_corpus(config):
     from ..datasets.text_corpus import TextCorpus
 
     _check_source(config)
-    vocab = dict(max_size=config.max_vocab, min_freq=config.min_freq)
+    vocab = dict(max_size=config.max_vocab)
+    if config.min_freq is not None:
+        vocab["min_freq"] = config.min_freq  # else the corpus's own default
     if config.dataset == "conll2000":
         corpus = TextCorpus.conll2000(config.root, lowercase=config.lowercase, **vocab)
     elif config.dataset == "cmn-eng":
@@ -161,11 +165,13 @@ def load_corpus(config):
     else:
         files = dict(text=config.text) if config.text else \
             dict(train=config.train, valid=config.valid, test=config.test)
+        vocab.setdefault("min_freq", 2 if config.level == "word" else 1)
         corpus = TextCorpus(level=config.level, reader=config.reader, seed=config.seed,
                             lowercase=config.lowercase, **files, **vocab)
     if config.limit is not None:
         keep = {"train": config.limit, "valid": max(config.limit // 10, 50)}
         keep["test"] = keep["valid"]
+        vocab.setdefault("min_freq", 2 if corpus.level == "word" else 1)
         corpus = TextCorpus.from_sentences({k: corpus.sentences(k)[:n] for k, n in keep.items()},
                                            level=corpus.level, sources=corpus.sources, **vocab)
     return corpus
