@@ -107,7 +107,7 @@ _MEASURED = dict(embedding_dim=256, hidden=256, layers=1, tied=True, dropout=0.3
 PRESETS = {
     "conll2000": dict(_MEASURED, dataset="conll2000", level="word", reader="conll", epochs=5),
     "cmn-eng": dict(_MEASURED, dataset="cmn-eng", level="word", epochs=6),
-    "tang": dict(_MEASURED, dataset="tang", level="char", epochs=1),
+    "tang": dict(_MEASURED, dataset="tang", level="char", epochs=4),
 }
 PRESET_FLAG = "--dataset"
 
