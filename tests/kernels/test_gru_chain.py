@@ -78,16 +78,6 @@ def test_standard_cell_equals_torch_gru_both_directions_packed():
         torch.testing.assert_close(a, b)
 
 
-@pytest.fixture(params=["blas", "blas_nn", "onednn"])
-def product_path(request):
-    from graphrnn.kernels import products
-    if request.param not in products.candidate_paths(torch.float32, torch.device("cpu")):
-        pytest.skip(f"{request.param} is not available in this build")
-    products.set_product_path(request.param)
-    yield request.param
-    products.set_product_path(None)
-
-
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("tanh_choice", [(False, False), (True, True)])
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,

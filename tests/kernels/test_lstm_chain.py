@@ -45,16 +45,6 @@ def test_projection_is_refused():
         run_lstm_chain(cell, torch.randn(2, 3), [1, 1], (torch.zeros(1, 2), torch.zeros(1, 4)))
 
 
-@pytest.fixture(params=["blas", "blas_nn", "onednn"])
-def product_path(request):
-    from graphrnn.kernels import products
-    if request.param not in products.candidate_paths(torch.float32, torch.device("cpu")):
-        pytest.skip(f"{request.param} is not available in this build")
-    products.set_product_path(request.param)
-    yield request.param
-    products.set_product_path(None)
-
-
 @pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True},
                                     {"forget_gate": False, "peephole": True}])
 @pytest.mark.parametrize("tanh_choice", [(False, False), (True, True), (True, False)])
