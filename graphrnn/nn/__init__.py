@@ -12,6 +12,7 @@ from .graph_network_configs import (
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
 from .mlp import mlp
 from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
+from .regularizers import LockedDropout, embedding_dropout
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .tree import RecursiveNet, TreeGRU, TreeLSTM, TreeRNNBase, tree_roots
 
@@ -20,4 +21,4 @@ __all__ = ["RNN", "LSTM", "GRU", "RNNBase", "CRF", "GraphNetwork", "GNBlock", "G
            "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "DirectedMessagePassing",
            "reverse_edges", "readout", "SumReadout",
            "MeanReadout", "AttentionReadout", "Set2Set", "TreeLSTM", "TreeGRU", "RecursiveNet",
-           "TreeRNNBase", "tree_roots"]
+           "TreeRNNBase", "tree_roots", "LockedDropout", "embedding_dropout"]
