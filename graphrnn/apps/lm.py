@@ -255,8 +255,9 @@ def score_table(model, corpus, orders, smoothing: str, batch_size: int, bptt: in
         ngram, rnn = rows[0], rows[1]
         result["ngram_candidates"] = rows[0]["candidates"]
         result["test_reduction"] = 1 - rnn["test"] / ngram["test"]
+        change = result["test_reduction"]
         print(f"RNN vs best N-gram ({ngram['model']}, chosen on valid): "
-              f"{100 * result['test_reduction']:.1f}% lower test perplexity")
+              f"{100 * abs(change):.1f}% {'lower' if change >= 0 else 'higher'} test perplexity")
     return result
 
 
