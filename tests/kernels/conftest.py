@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from graphrnn.engine import run_chain
+
 
 @pytest.fixture(params=["blas", "blas_nn", "onednn"])
 def product_path(request):
@@ -13,3 +15,30 @@ def product_path(request):
     products.set_product_path(request.param)
     yield request.param
     products.set_product_path(None)
+
+
+def _assert_kernel_gives_the_loop_numbers(kernel, cell, batch_sizes, atol=1e-5, grad_atol=1e-4):
+    """``kernel(cell, x, batch_sizes, state, reverse)`` against ``run_chain`` over the cell's
+    steps, both directions, float32: outputs, final state, and the gradients of x, the initial
+    state and every parameter."""
+    torch.manual_seed(0)
+    x = torch.randn(sum(batch_sizes), cell.input_size, requires_grad=True)
+    state = tuple(torch.randn(batch_sizes[0], size, requires_grad=True)
+                  for size in cell.state_sizes)
+    for reverse in (False, True):
+        want = run_chain(cell.step, cell.project(x), batch_sizes, state, reverse=reverse)
+        got = kernel(cell, x, batch_sizes, state, reverse=reverse)
+        torch.testing.assert_close(got[0], want[0], atol=atol, rtol=1e-4)
+        for a, b in zip(got[1], want[1]):
+            torch.testing.assert_close(a, b, atol=atol, rtol=1e-4)
+        params = [x, *state, *cell.parameters()]
+        loss = lambda out: out[0].square().sum() + out[1][-1].sum()  # noqa: E731
+        for a, b in zip(torch.autograd.grad(loss(got), params),
+                        torch.autograd.grad(loss(want), params)):
+            torch.testing.assert_close(a, b, atol=grad_atol, rtol=1e-4)
+
+
+@pytest.fixture
+def kernel_matches_loop():
+    """The check of :func:`_assert_kernel_gives_the_loop_numbers`, for the kernel tests."""
+    return _assert_kernel_gives_the_loop_numbers

@@ -49,21 +49,9 @@ def test_projection_is_refused():
                                     {"forget_gate": False, "peephole": True}])
 @pytest.mark.parametrize("tanh_choice", [(False, False), (True, True), (True, False)])
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
-                                                                   kwargs, monkeypatch):
+                                                                   kwargs, monkeypatch,
+                                                                   kernel_matches_loop):
     # float32, where the oneDNN path runs; both tanh routes (the measured choice) forced in turn
     import graphrnn.kernels.lstm_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
-    torch.manual_seed(0)
-    cell = LSTMCell(5, 8, **kwargs)
-    batch_sizes = [6, 6, 4, 1]
-    x = torch.randn(sum(batch_sizes), 5, requires_grad=True)
-    h0, c0 = torch.randn(6, 8, requires_grad=True), torch.randn(6, 8, requires_grad=True)
-    for reverse in (False, True):
-        want = run_chain(cell.step, cell.project(x), batch_sizes, (h0, c0), reverse=reverse)
-        got = run_lstm_chain(cell, x, batch_sizes, (h0, c0), reverse=reverse)
-        torch.testing.assert_close(got[0], want[0], atol=1e-5, rtol=1e-4)
-        params = [x, h0, c0, *cell.parameters()]
-        loss = lambda out: out[0].square().sum() + out[1][1].sum()  # noqa: E731
-        for a, b in zip(torch.autograd.grad(loss(got), params),
-                        torch.autograd.grad(loss(want), params)):
-            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), [6, 6, 4, 1])

@@ -82,25 +82,12 @@ def test_cell_equals_torch_rnn_both_directions_packed(nonlinearity):
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("tanh_choice", [(False, False), (True, True)])
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
-                                                                   nonlinearity, monkeypatch):
+                                                                   nonlinearity, monkeypatch,
+                                                                   kernel_matches_loop):
     # float32, where the oneDNN path runs; both routes of the tanh (the measured choice) forced
     import graphrnn.kernels.srn_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
-    torch.manual_seed(0)
-    cell = SRNCell(5, 8, nonlinearity=nonlinearity)
-    batch_sizes = [6, 6, 4, 1]
-    x = torch.randn(sum(batch_sizes), 5, requires_grad=True)
-    h0 = torch.randn(6, 8, requires_grad=True)
-    for reverse in (False, True):
-        want = run_chain(cell.step, cell.project(x), batch_sizes, (h0,), reverse=reverse)
-        got = run_srn_chain(cell, x, batch_sizes, (h0,), reverse=reverse)
-        torch.testing.assert_close(got[0], want[0], atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(got[1][0], want[1][0], atol=1e-5, rtol=1e-4)
-        params = [x, h0, *cell.parameters()]
-        loss = lambda out: out[0].square().sum() + out[1][0].sum()  # noqa: E731
-        for a, b in zip(torch.autograd.grad(loss(got), params),
-                        torch.autograd.grad(loss(want), params)):
-            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    kernel_matches_loop(run_srn_chain, SRNCell(5, 8, nonlinearity=nonlinearity), [6, 6, 4, 1])
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
