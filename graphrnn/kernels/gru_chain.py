@@ -34,18 +34,9 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .lstm_chain import _final_rows, _predecessor_rows
-from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
+from .lstm_chain import _final_rows, _predecessor_rows, _previous
+from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight
-
-
-def _doubled_n(t: Tensor | None, size: int) -> Tensor | None:
-    """A copy of ``t`` (gates stacked along dim 0, n last) with n's ``size`` rows doubled."""
-    if t is None:
-        return None
-    doubled = t.clone()
-    doubled[-size:] *= 2
-    return doubled
 
 
 def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bool):
@@ -59,20 +50,6 @@ def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bo
     size = bias_hh.size(0) // 3
     b_rz = torch.cat([bias_hh[:2 * size], bias_hh.new_zeros(size)])
     return bias_ih + b_rz, torch.cat([bias_hh.new_zeros(2 * size), bias_hh[2 * size:]])
-
-
-def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tensor) -> Tensor:
-    """The state step ``t`` reads: ``h0``, the previous step's (a row prefix of it), or, in
-    reverse, the previous step's followed by the initial states of the chains that join at t."""
-    n = batch_sizes[t]
-    if prev is None:
-        return h0[:n]
-    have = batch_sizes[prev]
-    if n == have:
-        return hs[prev]
-    if n < have:
-        return hs[prev][:n]
-    return torch.cat([hs[prev], h0[have:n]])
 
 
 def _grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
@@ -108,8 +85,8 @@ class _GRUChain(torch.autograd.Function):
         b_x, b_n = _folded_bias(bias_ih, bias_hh, reset_after)
         w_ih, w_hh = weight_ih, weight_hh
         if n_sig:   # n's pre-activation doubled: sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
-            w_ih, w_hh = _doubled_n(weight_ih, H), _doubled_n(weight_hh, H)
-            b_x, b_n = _doubled_n(b_x, H), _doubled_n(b_n, H)
+            w_ih, w_hh = double_last_rows(weight_ih, H), double_last_rows(weight_hh, H)
+            b_x, b_n = double_last_rows(b_x, H), double_last_rows(b_n, H)
         # gx for every step in one product; each step adds its recurrent part in place and the
         # buffer (N, 3H) ends up holding the gate activations [r, z, n]
         proj = PreparedWeight(w_ih, x.size(0))

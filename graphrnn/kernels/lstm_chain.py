@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
+from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
 from .products import PreparedWeight
 
 
@@ -68,11 +68,18 @@ def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
     return starts[length - 1] + columns
 
 
-def _double_last_block(weight: Tensor, size: int) -> Tensor:
-    """A copy of ``weight`` (gates stacked along dim 0) with its last ``size`` rows doubled."""
-    doubled = weight.clone()
-    doubled[-size:] *= 2
-    return doubled
+def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tensor) -> Tensor:
+    """The state step ``t`` reads: ``h0``, the previous step's (a row prefix of it), or, in
+    reverse, the previous step's followed by the initial states of the chains that join at t."""
+    n = batch_sizes[t]
+    if prev is None:
+        return h0[:n]
+    have = batch_sizes[prev]
+    if n == have:
+        return hs[prev]
+    if n < have:
+        return hs[prev][:n]
+    return torch.cat([hs[prev], h0[have:n]])
 
 
 def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
@@ -99,8 +106,7 @@ class _LSTMChain(torch.autograd.Function):
         g_sig, c_sig = tanh_through_sigmoid(rows, H, weight_hh.size(0) // H, x.dtype, x.device)
         w_ih, w_hh, b = weight_ih, weight_hh, bias
         if g_sig:   # g's pre-activation doubled: one sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
-            w_ih, w_hh = _double_last_block(weight_ih, H), _double_last_block(weight_hh, H)
-            b = None if bias is None else _double_last_block(bias, H)
+            w_ih, w_hh, b = (double_last_rows(t, H) for t in (weight_ih, weight_hh, bias))
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
         proj = PreparedWeight(w_ih, x.size(0))
@@ -115,16 +121,8 @@ class _LSTMChain(torch.autograd.Function):
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
         for t in order:
-            n = batch_sizes[t]
-            if prev is None:
-                h, c = h0[:n], c0[:n]
-            elif n == batch_sizes[prev]:
-                h, c = hs[prev], cs[prev]
-            elif n < batch_sizes[prev]:
-                h, c = hs[prev][:n], cs[prev][:n]
-            else:  # reverse direction: chains whose last step is t join with their initial state
-                have = batch_sizes[prev]
-                h, c = torch.cat([hs[prev], h0[have:n]]), torch.cat([cs[prev], c0[have:n]])
+            h = _previous(t, prev, batch_sizes, hs, h0)
+            c = _previous(t, prev, batch_sizes, cs, c0)
             w_step.addmm_(acts[t], h)
             if peephole:
                 gi[t].addcmul_(c, weight_ci)

@@ -28,6 +28,17 @@ def tanh_via_sigmoid(x: Tensor, out: Tensor) -> Tensor:
     return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
 
 
+def double_last_rows(t: Tensor | None, size: int) -> Tensor | None:
+    """A copy of ``t`` (gate blocks stacked along dim 0) with its last ``size`` rows doubled: the
+    weights (or bias) of the gate that goes under the sigmoid as ``2 a`` (``None`` stays
+    ``None``)."""
+    if t is None:
+        return None
+    doubled = t.clone()
+    doubled[-size:] *= 2
+    return doubled
+
+
 def sigmoid_to_tanh_(s: Tensor) -> Tensor:
     """In place, ``s = sigmoid(2 a)`` -> ``tanh(a) = 2 s - 1``."""
     return s.mul_(2).sub_(1)
@@ -79,4 +90,5 @@ def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
     return choice
 
 
-__all__ = ["measure_tanh", "sigmoid_to_tanh_", "tanh_through_sigmoid", "tanh_via_sigmoid"]
+__all__ = ["double_last_rows", "measure_tanh", "sigmoid_to_tanh_", "tanh_through_sigmoid",
+           "tanh_via_sigmoid"]

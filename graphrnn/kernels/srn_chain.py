@@ -26,8 +26,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .gru_chain import _grad_by_previous, _previous
-from .lstm_chain import _final_rows
+from .gru_chain import _grad_by_previous
+from .lstm_chain import _final_rows, _previous
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight
 

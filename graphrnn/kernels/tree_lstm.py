@@ -31,7 +31,7 @@ from torch.autograd.function import once_differentiable
 
 from ..schedule import Schedule
 from .lstm_chain import block_rows
-from .pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
+from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_via_sigmoid
 from .products import PreparedWeight
 
 
@@ -71,8 +71,7 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         weight = weight_hh.index_select(0, perm)                  # [i, f_1..f_K, o, g] rows
         sig = (2 + k) * size                                      # where g starts
         # one sigmoid covers all gates: g's pre-activation doubled, tanh(a) = 2 sigmoid(2a) - 1
-        weight_fwd = weight.clone()
-        weight_fwd[sig:].mul_(2)
+        weight_fwd = double_last_rows(weight, size)
         h = leaf_xw.new_empty(n + 1, size)                        # row n: the missing child
         c = leaf_xw.new_empty(n + 1, size)
         tanh_c = leaf_xw.new_empty(n, size)                       # kept for the backward
