@@ -90,7 +90,7 @@ class _GRUChain(torch.autograd.Function):
         # gx for every step in one product; each step adds its recurrent part in place and the
         # buffer (N, 3H) ends up holding the gate activations [r, z, n]
         proj = PreparedWeight(w_ih, x.size(0))
-        act = proj.addmm(b_x, x) if b_x is not None else proj.mm(x)
+        act = proj.addmm(b_x, x)
         h_all = act.new_empty(act.size(0), H)
         hs = h_all.split(batch_sizes)
         # per-step views of the gate blocks, made once (not a slice per step)
@@ -113,10 +113,7 @@ class _GRUChain(torch.autograd.Function):
             r, z, n = a_r[t], a_z[t], a_n[t]
             if reset_after:
                 gh = work[:h.size(0)]
-                if b_n is not None:
-                    w_step.addmm(b_n, h, out=gh)
-                else:
-                    w_step.mm(h, out=gh)
+                w_step.addmm(b_n, h, out=gh)
                 a_rz[t].add_(gh[:, :2 * H]).sigmoid_()
                 n.addcmul_(r, gh_n[t].copy_(gh[:, 2 * H:]))
             else:

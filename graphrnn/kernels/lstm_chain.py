@@ -110,7 +110,7 @@ class _LSTMChain(torch.autograd.Function):
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
         proj = PreparedWeight(w_ih, x.size(0))
-        act = proj.addmm(b, x) if b is not None else proj.mm(x)
+        act = proj.addmm(b, x)
         c_all = act.new_empty(act.size(0), H)
         tc_all = act.new_empty(act.size(0), H)   # tanh(c)
         h_all = act.new_empty(act.size(0), H)

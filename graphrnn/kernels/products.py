@@ -182,9 +182,11 @@ class PreparedWeight:
             return out.add_(self._onednn(x))
         return out.addmm_(x, self._w)
 
-    def addmm(self, base: Tensor, x: Tensor, out: Tensor | None = None) -> Tensor:
-        """``base + x @ W.t()`` (``base`` broadcast as ``torch.addmm`` does; into ``out`` when
-        given)."""
+    def addmm(self, base: Tensor | None, x: Tensor, out: Tensor | None = None) -> Tensor:
+        """``base + x @ W.t()`` (``base`` broadcast as ``torch.addmm`` does, e.g. a bias;
+        ``None``: the plain product; into ``out`` when given)."""
+        if base is None:
+            return self.mm(x, out=out)
         if self.path == "onednn":
             y = self._onednn(x)
             return y.add_(base) if out is None else torch.add(base, y, out=out)
@@ -197,8 +199,7 @@ class _Linear(torch.autograd.Function):
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        prepared = PreparedWeight(weight, x.size(0))
-        return prepared.addmm(bias, x) if bias is not None else prepared.mm(x)
+        return PreparedWeight(weight, x.size(0)).addmm(bias, x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -221,8 +222,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return torch.nn.functional.linear(x, weight, bias)
     if not torch.is_grad_enabled() or not (x.requires_grad or weight.requires_grad or
                                            (bias is not None and bias.requires_grad)):
-        prepared = PreparedWeight(weight, x.size(0))
-        return prepared.addmm(bias, x) if bias is not None else prepared.mm(x)
+        return PreparedWeight(weight, x.size(0)).addmm(bias, x)
     return _Linear.apply(x, weight, bias)
 
 

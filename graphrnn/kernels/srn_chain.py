@@ -48,7 +48,7 @@ class _SRNChain(torch.autograd.Function):
         # every step's input projection in one product; each step adds W_hh h in place and
         # applies the activation, so the buffer (N, H) ends up holding the output
         proj = PreparedWeight(w_ih, x.size(0))
-        h_all = proj.addmm(b, x) if b is not None else proj.mm(x)
+        h_all = proj.addmm(b, x)
         hs = h_all.split(batch_sizes)
         w_step = PreparedWeight(w_hh, rows)
         order = range(steps - 1, -1, -1) if reverse else range(steps)

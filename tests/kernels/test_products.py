@@ -125,3 +125,13 @@ def test_linear_equals_f_linear_values_and_gradients(path, with_bias):
         torch.testing.assert_close(products.linear(x, w, b), want)
     x3 = torch.randn(2, 7, 5, generator=gen)            # other shapes: F.linear itself
     torch.testing.assert_close(products.linear(x3, w, b), torch.nn.functional.linear(x3, w, b))
+
+
+def test_addmm_without_a_base_is_the_plain_product():
+    w, x = torch.randn(4, 3), torch.randn(5, 3)
+    for path in _paths():
+        prepared = PreparedWeight(w, 5, path=path)
+        torch.testing.assert_close(prepared.addmm(None, x), x @ w.t())
+        out = torch.empty(5, 4)
+        assert prepared.addmm(None, x, out=out) is out
+        torch.testing.assert_close(out, x @ w.t())
