@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .timing import fastest
+from .timing import fastest, row_bucket
 
 _choices: dict[tuple, tuple[bool, bool]] = {}
 
@@ -79,7 +79,7 @@ def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
     and thread count (:func:`measure_tanh`; CUDA: no, its tanh is as fast as its sigmoid)."""
     if device.type != "cpu":
         return False, False
-    rows = 1 << max(int(rows) - 1, 0).bit_length()
+    rows = row_bucket(rows)
     key = (rows, hidden, gates, dtype, torch.get_num_threads())
     choice = _choices.get(key)
     if choice is None:

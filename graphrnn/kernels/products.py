@@ -35,7 +35,7 @@ import os
 import torch
 from torch import Tensor
 
-from .timing import fastest
+from .timing import fastest, row_bucket
 
 PATHS = ("blas", "blas_nn", "onednn")
 _ENV = "GRAPHRNN_PRODUCT_PATH"
@@ -88,10 +88,6 @@ def candidate_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]
     return ("blas", "blas_nn")
 
 
-def _bucket(rows: int) -> int:
-    return 1 << max(int(rows) - 1, 0).bit_length()
-
-
 def measure_paths(rows: int, in_features: int, out_features: int,
                   dtype: torch.dtype = torch.float32, repeats: int = 5) -> dict[str, float]:
     """Seconds of one accumulating product ``out += x @ W.t()`` (x (rows, in), W (out, in)) on the
@@ -116,7 +112,7 @@ def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dt
         return forced if forced in paths else "blas"
     if len(paths) == 1:
         return paths[0]
-    key = (_bucket(rows), in_features, out_features, dtype, device.type, torch.get_num_threads())
+    key = (row_bucket(rows), in_features, out_features, dtype, device.type, torch.get_num_threads())
     path = _chosen.get(key)
     if path is None:
         # measured at the bucket's size, with the grad mode off (as inside a kernel)

@@ -28,4 +28,10 @@ def fastest(fns: dict[str, Callable[[], object]], repeats: int = 5,
     return best
 
 
-__all__ = ["fastest"]
+def row_bucket(rows: int) -> int:
+    """``rows`` rounded up to a power of two: the key a measured choice is kept under, so that
+    batches of varying size do not measure again."""
+    return 1 << max(int(rows) - 1, 0).bit_length()
+
+
+__all__ = ["fastest", "row_bucket"]
