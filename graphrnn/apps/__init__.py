@@ -83,10 +83,29 @@ APPS: dict[str, AppEntry] = {
                      "tpsa"),
     "nbody": AppEntry("graphrnn.apps.nbody",
                       "interaction network learns particle dynamics, rolled out 20 steps"),
+    "vqa": AppEntry("graphrnn.apps.vqa",
+                    "visual question answering on easy-VQA: CNN image encoder + LSTM question "
+                    "encoder"),
+    "captioning": AppEntry("graphrnn.apps.captioning",
+                           "image captioning with soft attention (Show, Attend and Tell) on "
+                           "generated scenes, COCO or Flickr8k"),
+    "pendigits": AppEntry("graphrnn.apps.pendigits",
+                          "online handwriting: pen-trajectory digits recognised by a BiLSTM, drawn "
+                          "by a mixture-density RNN"),
+    "digit_strings": AppEntry("graphrnn.apps.digit_strings",
+                              "offline handwriting: lines of real handwritten digits read by a "
+                              "CNN-BiLSTM with CTC"),
+    "translation": AppEntry("graphrnn.apps.translation",
+                            "English-Chinese translation with attention (Tatoeba), sacrebleu BLEU "
+                            "vs a Transformer"),
+    "seq2seq": AppEntry("graphrnn.apps.seq2seq",
+                        "encoder-decoder with attention on your tab-separated pairs (--pairs), "
+                        "e.g. dialogue"),
 }
 #: Other names people use for an application.
 ALIASES = {"sst_sentiment": "sst", "chunking": "conll_chunking", "tagging": "conll_chunking",
-           "moleculenet": "esol"}
+           "moleculenet": "esol",
+           "dialogue": "seq2seq", "handwriting": "pendigits"}
 RESULT_FILES = {"train": "results.json", "evaluate": "evaluation.json"}
 
 
