@@ -9,6 +9,7 @@ from .graph_network_configs import (
     GraphIndependent,
     InteractionNetwork,
 )
+from .image_encoder import ConvEncoder, grid_to_columns, grid_to_regions
 from .message_passing import EdgeNetwork, GatedMessagePassing, LinearMessage
 from .mlp import mlp
 from .readout import AttentionReadout, MeanReadout, Set2Set, SumReadout, readout
@@ -21,4 +22,5 @@ __all__ = ["RNN", "LSTM", "GRU", "RNNBase", "CRF", "GraphNetwork", "GNBlock", "G
            "GatedMessagePassing", "LinearMessage", "EdgeNetwork", "DirectedMessagePassing",
            "reverse_edges", "readout", "SumReadout",
            "MeanReadout", "AttentionReadout", "Set2Set", "TreeLSTM", "TreeGRU", "RecursiveNet",
-           "TreeRNNBase", "tree_roots", "LockedDropout", "embedding_dropout"]
+           "TreeRNNBase", "tree_roots", "LockedDropout", "embedding_dropout", "ConvEncoder",
+           "grid_to_regions", "grid_to_columns"]
