@@ -37,7 +37,7 @@ from ..io import read_text
 
 __all__ = ["accuracy", "exact_match", "split_tag", "chunk_end", "chunk_start", "get_chunks",
            "ChunkScore", "conlleval", "read_conlleval_file", "roc_auc",
-           "sequence_exact_match", "rmse"]
+           "sequence_exact_match", "rmse", "edit_distance", "character_error_rate"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -89,6 +89,43 @@ def sequence_exact_match(pred: Sequence[Sequence[int]], target: Sequence[Sequenc
     if not target:
         raise ValueError("sequence_exact_match: no sequences")
     return sum(int(list(p) == list(t)) for p, t in zip(pred, target)) / len(target)
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    r"""Levenshtein distance: the fewest insertions, deletions and substitutions of single items
+    that turn ``a`` into ``b`` (Levenshtein 1966; Wagner & Fischer 1974,
+    https://doi.org/10.1145/321796.321811), by the row-by-row dynamic programme::
+
+        d[i][j] = min(d[i-1][j] + 1, d[i][j-1] + 1, d[i-1][j-1] + [a_i != b_j])
+
+    Args:
+        a, b: sequences of comparable items (label lists, strings).
+    """
+    a, b = list(a), list(b)
+    previous = list(range(len(b) + 1))  # d[i-1][.]
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def character_error_rate(pred: Sequence[Sequence], target: Sequence[Sequence]) -> float:
+    r"""Character error rate: summed :func:`edit_distance` of each prediction to its reference,
+    over the summed reference lengths, :math:`\sum_i d(p_i, t_i) / \sum_i |t_i|` (can exceed 1
+    when predictions are longer than their references).
+
+    Args:
+        pred, target: equally many label sequences (or strings); the targets not all empty.
+    """
+    if len(pred) != len(target):
+        raise ValueError(f"character_error_rate: {len(pred)} predictions but {len(target)} "
+                         f"references")
+    total = sum(len(t) for t in target)
+    if total == 0:
+        raise ValueError("character_error_rate: the references hold no characters")
+    return sum(edit_distance(p, t) for p, t in zip(pred, target)) / total
 
 
 def rmse(pred, target) -> float:
