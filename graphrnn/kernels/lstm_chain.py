@@ -7,9 +7,13 @@ graph nodes. Here one autograd node covers the whole chain:
 * forward: per step, one ``addmm`` for the recurrent matmul and six in-place pointwise kernels
   writing into preallocated buffers (gates are reordered once to ``[i, f, o, g]`` so that one
   sigmoid and one tanh cover them);
-* backward: per step, the pointwise chain rule into a preallocated ``dgates`` buffer and one
-  matmul for the gradient flowing to ``h_{t-1}``; the gradients of ``weight_hh`` and of the
-  projected inputs come out of single large matmuls over all steps after the loop.
+* backward: the local derivatives of every gate (``s - s^2`` of a sigmoid, ``1 - g^2``, and
+  the factors they meet in the chain rule: ``tanh(c)``, ``g``, ``c_{t-1}``, ``i``,
+  ``o (1 - tanh(c)^2)``) do not depend on the recursion, so they are computed for all steps at
+  once before the loop, in a few large kernels; per step then remain four pointwise kernels (the
+  gradients of o, of c, of i/f/g in one broadcast product, of ``c_{t-1}``) and one matmul for the
+  gradient flowing to ``h_{t-1}``; the gradients of ``weight_hh`` and of the projected inputs
+  come out of single large matmuls over all steps after the loop.
 
 It handles every variant of :mod:`graphrnn.cells.lstm` except ``proj_size`` (which goes through
 the autograd loop), variable lengths in ``PackedSequence`` layout, and both directions.
@@ -34,9 +38,9 @@ def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
 
 
 def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
-    """Column permutation from torch's gate order (i, f, g, o | i, g, o) to
-    (i, f, o, g | i, o, g)."""
-    return block_rows([0, 1, 3, 2] if num_gates == 4 else [0, 2, 1], hidden_size, device)
+    """Row permutation from torch's gate order (i, f, g, o | i, g, o) to the kernel's
+    (o, i, f, g | o, i, g): the sigmoid gates first, and i, f, g contiguous."""
+    return block_rows([3, 0, 1, 2] if num_gates == 4 else [2, 0, 1], hidden_size, device)
 
 
 def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
@@ -84,12 +88,11 @@ def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tens
 
 def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
     """Per-step views of the gate blocks of ``t`` (rows in packed layout, columns
-    ``[i, f, o, g]`` or ``[i, o, g]``): ``(i, f, o, g, i..o, i..f)``, each a tuple over steps
-    (``f`` is ``None`` without a forget gate)."""
-    o_at = 2 * size if four else size
-    sig = o_at + size
-    cols = [(0, size), (size, 2 * size) if four else None, (o_at, sig), (sig, sig + size),
-            (0, sig), (0, o_at)]
+    ``[o, i, f, g]`` or ``[o, i, g]``): ``(o, i, f, g, o..f, i..f, i..g)``, each a tuple over
+    steps (``f`` is ``None`` without a forget gate)."""
+    g_at = (3 if four else 2) * size
+    cols = [(0, size), (size, 2 * size), (2 * size, 3 * size) if four else None,
+            (g_at, g_at + size), (0, g_at), (size, g_at), (size, g_at + size)]
     return tuple(None if c is None else t[:, c[0]:c[1]].split(batch_sizes) for c in cols)
 
 
@@ -116,7 +119,7 @@ class _LSTMChain(torch.autograd.Function):
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
         # per-step views of the gate blocks, made in one call each (not a slice per step)
-        gi, gf, go, gg, gsig, gio = _gate_views(act, H, four, batch_sizes)
+        go, gi, gf, gg, gsig, gif, _ = _gate_views(act, H, four, batch_sizes)
         w_step = PreparedWeight(w_hh, rows)
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
@@ -128,7 +131,7 @@ class _LSTMChain(torch.autograd.Function):
                 gi[t].addcmul_(c, weight_ci)
                 if four:
                     gf[t].addcmul_(c, weight_cf)
-                gio[t].sigmoid_()
+                gif[t].sigmoid_()
                 g = sigmoid_to_tanh_(gg[t].sigmoid_()) if g_sig else gg[t].tanh_()
             elif g_sig:
                 g = sigmoid_to_tanh_(acts[t].sigmoid_()[:, -H:])
@@ -170,57 +173,56 @@ class _LSTMChain(torch.autograd.Function):
         peephole = w_ci is not None
         batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
         B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
-        sig = (3 if four else 2) * H
-        o_at = 2 * H if four else H
+        g_at = (3 if four else 2) * H
         pred = _predecessor_rows(batch_sizes, reverse, act.device)
         h_prev_all = torch.cat([h0, h_all]).index_select(0, pred)
         c_prev_all = torch.cat([c0, c_all]).index_select(0, pred)
+        # d_pre starts as the local factor of each gate's pre-activation gradient, for all steps:
+        #   o: tanh(c) o(1-o);  i: g i(1-i) (coupled: (g - c_prev) i(1-i));  f: c_prev f(1-f);
+        #   g: i (1 - g^2)
+        # so that per step it only meets dh (for o) or dc (for i, f, g). dc itself gathers
+        # dh * o (1 - tanh(c)^2), the factor kept in `through_c`.
         d_pre = torch.empty_like(act)
+        s_all, i_all, g_all = act[:, :g_at], act[:, H:2 * H], act[:, g_at:]
+        one = act.new_ones(())
+        torch.addcmul(s_all, s_all, s_all, value=-1, out=d_pre[:, :g_at])
+        torch.addcmul(one, g_all, g_all, value=-1, out=d_pre[:, g_at:]).mul_(i_all)
+        d_pre[:, :H].mul_(tc_all)
+        d_pre[:, H:2 * H].mul_(g_all - c_prev_all if coupled else g_all)
+        if four:
+            d_pre[:, 2 * H:3 * H].mul_(c_prev_all)
+        through_c = torch.addcmul(one, tc_all, tc_all, value=-1).mul_(act[:, :H])
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
         dh = d_hn.clone() if d_hn is not None else act.new_zeros(B, H)
         dc = d_cn.clone() if d_cn is not None else act.new_zeros(B, H)
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
-        ones = act.new_ones(B, H)
         w_step = PreparedWeight(weight_hh.t(), B)   # dh_{t-1} = d_pre_t @ W_hh
-        tcs, c_prevs, d_pres, d_outs = (t.split(batch_sizes) for t in
-                                        (tc_all, c_prev_all, d_pre, d_out))
-        si, sf, so, sg, ssig, sio = _gate_views(act, H, four, batch_sizes)
-        di, df, do, dg, dsig, dio = _gate_views(d_pre, H, four, batch_sizes)
-        prefixes = {}   # n -> the first n rows of dh, dc and ones
+        throughs, d_pres, d_outs = (t.split(batch_sizes) for t in (through_c, d_pre, d_out))
+        _, si, sf, _, _, _, _ = _gate_views(act, H, four, batch_sizes)
+        do, di, df, _, _, _, difg = _gate_views(d_pre, H, four, batch_sizes)
+        prefixes = {}   # n -> the first n rows of dh and dc
         order = list(range(steps) if reverse else range(steps - 1, -1, -1))
         out_added = False   # whether the previous step's matmul already added d_out[t]
         for k, t in enumerate(order):
             n = batch_sizes[t]
             if n not in prefixes:
-                prefixes[n] = (dh[:n], dc[:n], ones[:n])
-            dh_t, dc_t, ones_t = prefixes[n]
-            tc, c_prev, dp = tcs[t], c_prevs[t], d_pres[t]
-            i, o, g = si[t], so[t], sg[t]
+                prefixes[n] = (dh[:n], dc[:n], dc[:n].unsqueeze(1))
+            dh_t, dc_t, dc_gates = prefixes[n]
             if not out_added:
                 dh_t.add_(d_outs[t])
-            d_o = torch.mul(dh_t, tc, out=do[t])
-            # dc += dh * o * (1 - tanh(c)^2)
-            dc_t.addcmul_(dh_t, torch.addcmul(ones_t, tc, tc, value=-1).mul_(o))
-            if peephole:   # c_t reaches o: its pre-activation gradient is needed for dc now
-                d_o.mul_(torch.addcmul(o, o, o, value=-1))        # sigmoid': o - o^2
+            d_o = do[t].mul_(dh_t)
+            dc_t.addcmul_(dh_t, throughs[t])
+            if peephole:   # c_t reaches o's pre-activation too
                 dc_t.addcmul_(d_o, w_co)
-            if coupled:   # c = c_prev + i (g - c_prev)
-                torch.sub(g, c_prev, out=di[t]).mul_(dc_t)
-            else:
-                torch.mul(dc_t, g, out=di[t])
-            if four:
-                torch.mul(dc_t, c_prev, out=df[t])
-            torch.mul(dc_t, i, out=dg[t]).mul_(torch.addcmul(ones_t, g, g, value=-1))
-            # sigmoid' = s - s^2 for i, f (and o, unless done above)
-            s_sig = sio[t] if peephole else ssig[t]
-            (dio if peephole else dsig)[t].mul_(torch.addcmul(s_sig, s_sig, s_sig, value=-1))
+            # i, f, g in one broadcast product: (n, gates, H) * (n, 1, H)
+            difg[t].view(n, -1, H).mul_(dc_gates)
             # gradient to c_{t-1}
             if four:
                 dc_t.mul_(sf[t])
-            elif coupled:
-                dc_t.addcmul_(dc_t, i, value=-1)
+            elif coupled:  # c = c_prev + i (g - c_prev)
+                dc_t.addcmul_(dc_t, si[t], value=-1)
             if peephole:
                 dc_t.addcmul_(di[t], w_ci)
                 if four:
@@ -230,15 +232,15 @@ class _LSTMChain(torch.autograd.Function):
             nxt = order[k + 1] if k + 1 < steps else None
             out_added = nxt is not None and batch_sizes[nxt] == n
             if out_added:
-                w_step.addmm(d_outs[nxt], dp, out=dh_t)
+                w_step.addmm(d_outs[nxt], d_pres[t], out=dh_t)
             else:
-                w_step.mm(dp, out=dh_t)
+                w_step.mm(d_pres[t], out=dh_t)
         d_w_hh = d_pre.t().mm(h_prev_all)
         d_ci = d_cf = d_co = None
         if peephole:
-            d_ci = (d_pre[:, :H] * c_prev_all).sum(0)
-            d_cf = (d_pre[:, H:2 * H] * c_prev_all).sum(0) if four else None
-            d_co = (d_pre[:, o_at:sig] * c_all).sum(0)
+            d_ci = (d_pre[:, H:2 * H] * c_prev_all).sum(0)
+            d_cf = (d_pre[:, 2 * H:3 * H] * c_prev_all).sum(0) if four else None
+            d_co = (d_pre[:, :H] * c_all).sum(0)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         d_w_ih = d_pre.t().mm(x)
