@@ -41,13 +41,24 @@ from dataclasses import dataclass
 from .config import EvaluateConfig, TrainConfig, option
 
 SPLITS = ("train", "dev", "test")
+STRUCTURES = ("tree", "chain")
+LABELS = ("all", "root")
 
 
 @dataclass
 class Config(TrainConfig):
     binary: bool = option(False, "2 classes, neutral sentences dropped")
+    structure: str = option("tree", "the graph the LSTM runs on: the parse tree (Tree-LSTM) or "
+                            "the chain of each phrase's words (sequence LSTM)",
+                            choices=STRUCTURES)
+    bidirectional: bool = option(False, "--structure chain: a BiLSTM (each phrase read both "
+                                 "ways, the classifier sees both final states)")
+    labels: str | None = option(None, "which training labels: every phrase's ('all') or only "
+                                "the sentences' ('root'); default: all for the tree, root for "
+                                "the chain (every phrase as its own chain costs ~15x an epoch)",
+                                choices=LABELS)
     variant: str = option("nary", "Tree-LSTM variant", choices=("nary", "child_sum"))
-    hidden: int = option(150, "Tree-LSTM units", min=1)
+    hidden: int = option(150, "Tree-LSTM units (LSTM units per direction for the chain)", min=1)
     embedding_dim: int = option(300, "word-vector size", min=1)
     vectors: str | None = option(None, "GloVe / word2vec text file of word vectors",
                                  path="in_file")
@@ -90,9 +101,28 @@ def _root(config) -> str:
     return config.root or str(shared_data("sst"))
 
 
+def _labels(config) -> str:
+    """--labels, or its default for --structure."""
+    return config.labels or ("all" if config.structure == "tree" else "root")
+
+
+def _check(config) -> None:
+    """Cross-flag checks, before any work starts."""
+    from .config import ConfigError
+
+    if config.bidirectional and config.structure == "tree":
+        raise ConfigError("--bidirectional is for --structure chain: the Tree-LSTM reads each "
+                          "phrase once, leaves to root, and every node already covers its whole "
+                          "span; a top-down pass would be another model")
+    if config.structure == "chain" and config.variant != "nary":
+        raise ConfigError("--variant is a Tree-LSTM setting; --structure chain has none")
+
+
 def _load(config, root: str, splits=SPLITS, vocab=None) -> dict:
-    """The splits named (SST objects), sharing the training vocabulary; a few hundred sentences
-    spread over each file with --quick (the files are not in random order)."""
+    """The splits named (SST objects), sharing the training vocabulary (the same one for the
+    chain and the tree); the training split keeps only the sentences' labels with --labels root.
+    A few hundred sentences spread over each file with --quick (the files are not in random
+    order)."""
     import torch
 
     from ..datasets.sst import SST
@@ -101,7 +131,9 @@ def _load(config, root: str, splits=SPLITS, vocab=None) -> dict:
               download=getattr(config, "download", False))
     data = {}
     for split in splits:
-        data[split] = SST(root, split, vocab=vocab, file=getattr(config, split, None), **kw)
+        labels = _labels(config) if split == "train" else "all"
+        data[split] = SST(root, split, vocab=vocab, file=getattr(config, split, None),
+                          labels=labels, **kw)
         vocab = data[split].vocab
     if config.quick:
         for split, n in zip(SPLITS, (300, 100, 100)):
@@ -112,8 +144,17 @@ def _load(config, root: str, splits=SPLITS, vocab=None) -> dict:
 
 
 def _model(config, vocab_size: int, unk_index: int):
+    from ..models.sentence_classifier import SentenceClassifier
     from ..models.tree_classifier import TreeClassifier
 
+    structure = getattr(config, "structure", "tree")
+    if structure == "chain":
+        return SentenceClassifier(vocab_size, 2 if config.binary else 5, config.embedding_dim,
+                                  config.hidden, config.bidirectional, dropout=config.dropout,
+                                  input_dropout=config.input_dropout,
+                                  word_dropout=config.word_dropout, unk_index=unk_index,
+                                  sparse=not config.dense_embedding_grad,
+                                  phrases=_labels(config) == "all")
     return TreeClassifier(vocab_size, 2 if config.binary else 5, config.embedding_dim,
                           config.hidden, config.variant, dropout=config.dropout,
                           input_dropout=config.input_dropout, word_dropout=config.word_dropout,
@@ -127,7 +168,12 @@ def _initialise(model, vocab, config) -> None:
     from .runtime import load_app_checkpoint
 
     if config.init:
-        ckpt, _ = load_app_checkpoint(config.init, "sst", Config)
+        ckpt, old = load_app_checkpoint(config.init, "sst", Config)
+        if (old.structure, old.bidirectional) != (config.structure, config.bidirectional):
+            raise ValueError(f"--init {config.init}: trained with --structure {old.structure}"
+                             + (" --bidirectional" if old.bidirectional else "")
+                             + f", this run is --structure {config.structure}"
+                             + (" --bidirectional" if config.bidirectional else ""))
         old_vocab = Vocab.from_list(ckpt["vocab"], specials=(UNK,))
         print(f"{config.init}: "
               + copy_weights(model, vocab, ckpt["model"], old_vocab, f"--init {config.init}"))
@@ -150,6 +196,7 @@ def train(config: Config) -> dict:
     from ..train import Trainer, seed_everything
     from .runtime import Timer, setup, trainer_options
 
+    _check(config)
     device = setup(config)
     if config.quick:
         config.hidden, config.embedding_dim = min(config.hidden, 16), min(config.embedding_dim, 16)
@@ -157,7 +204,10 @@ def train(config: Config) -> dict:
     timer = Timer()
     data = _load(config, _root(config))
     vocab = data["train"].vocab
-    print(f"SST {'binary' if config.binary else 'fine-grained'}: "
+    what = ("Tree-LSTM" if config.structure == "tree"
+            else "BiLSTM" if config.bidirectional else "LSTM")
+    print(f"SST {'binary' if config.binary else 'fine-grained'}, {what} trained on "
+          f"{'every phrase' if _labels(config) == 'all' else 'the sentences'}: "
           + " / ".join(str(len(data[s])) for s in SPLITS)
           + f" sentences, {len(vocab)} words ({timer.seconds:.1f}s to read)")
     model = _model(config, len(vocab), vocab[UNK])
@@ -180,7 +230,11 @@ def train(config: Config) -> dict:
     history = trainer.fit(train_loader, dev_loader)
     per_epoch = sum(r["time"] for r in history) / max(len(history), 1)
     test = evaluate_trees(trainer.model, DataLoader(data["test"], batch_size=256), device)
-    result = {"task": "binary" if config.binary else "fine-grained", "variant": config.variant,
+    result = {"task": "binary" if config.binary else "fine-grained", "model": what,
+              "structure": config.structure, "bidirectional": config.bidirectional,
+              "labels": _labels(config),
+              "variant": config.variant if config.structure == "tree" else None,
+              "parameters": sum(p.numel() for p in model.parameters()),
               "vectors": config.vectors, "seed": config.seed, "epochs": len(history),
               "best_epoch": trainer.best_epoch, "best_val_root_acc": trainer.best_score,
               "seconds_per_epoch": per_epoch, "threads": torch.get_num_threads(),
@@ -192,7 +246,8 @@ def train(config: Config) -> dict:
     first = data["dev"][0]
     plot_tree(first, predict_tree(model, first), gold=first.y,
               path=Path(config.out) / "dev_tree.png",
-              title="dev sentence 1: predicted sentiment (ring: differs from gold)")
+              title=f"dev sentence 1: the {what}'s sentiment on every phrase (ring: differs "
+                    f"from gold)")
     return result
 
 

@@ -53,6 +53,8 @@ class TreeClassifier(nn.Module):
     ``forward(data) -> logits (N, C)``.
     """
 
+    body_name = "tree"  # the recurrent submodule, for copy_weights
+
     def __init__(self, num_inputs: int, num_classes: int, embedding_dim: int = 300,
                  hidden: int = 150, variant: str = "nary", arity: int = 2, dropout: float = 0.5,
                  input_dropout: float = 0.0, word_dropout: float = 0.0, unk_index: int = 0,
@@ -199,22 +201,30 @@ def load_vectors(path, vocab, dim: int) -> tuple[Tensor, int]:
     return vectors, found
 
 
-def copy_weights(model: TreeClassifier, vocab, state: dict, old_vocab, source: str = "") -> str:
+def copy_weights(model: nn.Module, vocab, state: dict, old_vocab, source: str = "") -> str:
     """Start ``model`` from another classifier's weights ``state`` (its vocabulary
-    ``old_vocab``): the Tree-LSTM's, the word vectors of the words both vocabularies hold, and
-    the classifier when both have as many classes (a fine-grained model for the binary task).
+    ``old_vocab``): the recurrent body's (the Tree-LSTM ``tree.*`` of a :class:`TreeClassifier`,
+    the LSTM ``lstm.*`` of a :class:`~graphrnn.models.sentence_classifier.SentenceClassifier`:
+    ``model.body_name``), the word vectors of the words both vocabularies hold, and the
+    classifier when both have as many classes (a fine-grained model for the binary task).
     Returns a one-line summary; a ``ValueError`` naming the size that differs."""
+    body = getattr(model, "body_name", "tree")
+    what = {"tree": "Tree-LSTM", "lstm": "LSTM"}.get(body, body)
     old_dim = state["embedding.weight"].shape[1]
-    tree = {k[len("tree."):]: v for k, v in state.items() if k.startswith("tree.")}
-    new_tree = model.tree.state_dict()
+    old_body = {k[len(body) + 1:]: v for k, v in state.items() if k.startswith(body + ".")}
+    new_body = getattr(model, body).state_dict()
     if old_dim != model.config["embedding_dim"]:
         raise ValueError(f"{source}: embedding_dim is {old_dim} there, "
                          f"{model.config['embedding_dim']} here")
-    if tree.keys() != new_tree.keys() or any(tree[k].shape != new_tree[k].shape for k in tree):
-        old_hidden = state["classifier.weight"].shape[1]
-        raise ValueError(f"{source}: the Tree-LSTM differs (hidden is {old_hidden} there, "
-                         f"{model.config['hidden']} here, or another variant)")
-    model.tree.load_state_dict(tree)
+    if old_body.keys() != new_body.keys() or any(old_body[k].shape != new_body[k].shape
+                                                 for k in old_body):
+        # an LSTM's H is its recurrent matrix's width (a BiLSTM's classifier reads 2H)
+        old_hh = state.get(f"{body}.weight_hh_l0")
+        old_hidden = (old_hh if old_hh is not None else state["classifier.weight"]).shape[1]
+        raise ValueError(f"{source}: the {what} differs (hidden is {old_hidden} there, "
+                         f"{model.config['hidden']} here, or another variant, direction or "
+                         f"structure)")
+    getattr(model, body).load_state_dict(old_body)
     shared = [w for w in vocab.to_list() if w in old_vocab]
     with torch.no_grad():
         rows = torch.tensor([vocab[w] for w in shared], dtype=torch.long)
@@ -224,5 +234,5 @@ def copy_weights(model: TreeClassifier, vocab, state: dict, old_vocab, source: s
     if same:
         model.classifier.load_state_dict({"weight": state["classifier.weight"],
                                           "bias": state["classifier.bias"]})
-    return (f"Tree-LSTM weights, {len(shared)} of {len(vocab)} word vectors"
+    return (f"{what} weights, {len(shared)} of {len(vocab)} word vectors"
             + (", classifier" if same else " (classifier new: other classes)"))

@@ -3,8 +3,10 @@ from a fine-grained model, and a missing data folder."""
 import json
 
 import pytest
+import torch
 
 from graphrnn.apps import call
+from graphrnn.apps.config import ConfigError
 from graphrnn.datasets.base import DataNotFoundError
 from graphrnn.io import shared_data
 
@@ -74,3 +76,38 @@ def test_quick_run_on_sst(tmp_path):
     assert result["epochs"] == 1 and 0.0 <= result["test_root_acc"] <= 1.0
     scores = call("sst", "evaluate", ["--checkpoint", str(out / "best.pt")])
     assert scores["test_root_acc"] == pytest.approx(result["test_root_acc"])
+
+
+def test_chain_trains_through_quick_path_on_the_trees_vocabulary(own_files, tmp_path):
+    small = ["--hidden", "8", "--embedding-dim", "8", "--epochs", "2", "--quick"]
+    chain = call("sst", "train", [*_files(own_files), *small, "--structure", "chain",
+                                  "--bidirectional", "--out", str(tmp_path / "chain")])
+    assert (chain["model"], chain["labels"], chain["epochs"]) == ("BiLSTM", "root", 2)
+    assert 0 <= chain["test_root_acc"] <= 1 and chain["seconds_per_epoch"] > 0
+    tree = call("sst", "train", [*_files(own_files), *small, "--epochs", "1",
+                                 "--out", str(tmp_path / "tree")])
+    assert (tree["model"], tree["labels"]) == ("Tree-LSTM", "all")
+    load = lambda run: torch.load(tmp_path / run / "best.pt", weights_only=False)  # noqa: E731
+    assert load("chain")["vocab"] == load("tree")["vocab"]
+    assert any(k.startswith("lstm.") and k.endswith("_reverse") for k in load("chain")["model"])
+    # evaluate rebuilds the BiLSTM from the checkpoint alone
+    scores = call("sst", "evaluate", ["--out", str(tmp_path / "chain")])
+    assert scores["test_root_acc"] == pytest.approx(chain["test_root_acc"])
+    # binary from the chain's fine-grained model; a tree checkpoint is refused
+    binary = call("sst", "train", [*_files(own_files), *small, "--structure", "chain",
+                                   "--bidirectional", "--binary", "--init",
+                                   str(tmp_path / "chain" / "best.pt"),
+                                   "--out", str(tmp_path / "binary")])
+    assert binary["task"] == "binary" and binary["model"] == "BiLSTM"
+    with pytest.raises(ValueError, match="trained with --structure tree, this run is "
+                                         "--structure chain --bidirectional"):
+        call("sst", "train", [*_files(own_files), *small, "--structure", "chain",
+                              "--bidirectional", "--init", str(tmp_path / "tree" / "best.pt"),
+                              "--out", str(tmp_path / "bad")])
+
+
+def test_bidirectional_tree_is_refused_before_any_work(own_files, tmp_path):
+    with pytest.raises(ConfigError, match="--bidirectional is for --structure chain"):
+        call("sst", "train", [*_files(own_files), "--bidirectional",
+                              "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
