@@ -1,4 +1,5 @@
-"""The ``graphrnn`` command: ``list``, ``train``, ``evaluate``, ``generate``, ``bench``, ``tour``.
+"""The ``graphrnn`` command: ``list``, ``train``, ``evaluate``, ``generate``, ``predict``,
+``bench``, ``tour``.
 
 Applications come from the package's registry (:mod:`graphrnn.apps`), so the command works the
 same from an installed wheel and from a source checkout. Benchmarks are the modules of
@@ -22,7 +23,7 @@ BENCHMARKS = {
     "schedule": ("graphrnn.bench.schedule", "scheduling a 1,000,000-node batch on one core"),
     "lm": ("graphrnn.bench.lm", "word LM training tokens/s against the same model in torch.nn"),
 }
-ACTIONS = ("train", "evaluate", "generate")
+ACTIONS = ("train", "evaluate", "generate", "predict")
 
 
 def _bench(suite: str, argv: list[str]) -> int:
@@ -32,7 +33,7 @@ def _bench(suite: str, argv: list[str]) -> int:
 
 
 def _print_list() -> None:
-    print("applications (graphrnn train|evaluate|generate NAME):")
+    print("applications (graphrnn train|evaluate|generate|predict NAME):")
     for name, description in apps.available().items():
         print(f"  {name:<16} {description}")
     print("benchmarks (graphrnn bench SUITE):")

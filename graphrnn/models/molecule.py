@@ -31,8 +31,17 @@ carry them) and ``forward`` returns :math:`\hat y` in the targets' units. (The a
 predicts :math:`y / \sigma`: a per-molecule offset :math:`\mu` is not a sum over atoms.) The loss
 is the mean squared error of standardised targets (or binary cross-entropy of logits for
 classification); missing labels (NaN) are left out of loss and metrics. :func:`evaluate_molecules`
-scores a whole loader at once: MAE and RMSE, or accuracy and ROC-AUC (which do not decompose over
-batches).
+scores a whole loader at once: MAE, RMSE, :math:`R^2` and Spearman's rank correlation, or
+accuracy, ROC-AUC and PR-AUC (which do not decompose over batches), with
+:func:`score_predictions`, which also scores the fingerprint baselines
+(:mod:`graphrnn.models.fingerprint_baselines`); :func:`predict_molecules` returns the predictions
+and, for an ensemble, the spread of its members.
+
+The defaults are the library's documented configuration for small molecule sets (the directed
+MPNN, width 128, sum readout: lowest validation RMSE on ESOL). Scaling cannot be forgotten:
+:meth:`MoleculeModel.fit_scaling` takes the target (and descriptor) statistics of the training
+molecules, and :func:`molecule_step` refuses to train a regression model whose target statistics
+were never set (or loaded from a checkpoint).
 """
 from __future__ import annotations
 
@@ -48,10 +57,10 @@ from ..nn.graph_network_configs import GNBlock
 from ..nn.message_passing import EdgeNetwork, GatedMessagePassing
 from ..nn.readout import AttentionReadout, Set2Set, readout
 from ..structures.molecule import ATOM_FEATURE_DIM, BOND_FEATURE_DIM
-from ..tasks.metrics import roc_auc
+from ..tasks.metrics import pr_auc, r2, roc_auc, spearman
 
 __all__ = ["MoleculeModel", "MoleculeEnsemble", "UniqueEdgeNetwork", "molecule_step",
-           "evaluate_molecules"]
+           "evaluate_molecules", "predict_molecules", "score_predictions"]
 
 
 class UniqueEdgeNetwork(EdgeNetwork):
@@ -93,14 +102,14 @@ class MoleculeModel(nn.Module):
         num_targets: outputs per molecule (default 1).
         node_in: atom feature width (default ``ATOM_FEATURE_DIM``, 53).
         edge_in: bond feature width (default ``BOND_FEATURE_DIM``, 12).
-        hidden: state width :math:`H` (default 64).
+        hidden: state width :math:`H` (default 128).
         num_steps: message-passing rounds :math:`T` (default 3).
         core: ``"mpnn"`` (edge network + GRU, Gilmer et al.), ``"dmpnn"`` (directed bond
             messages, Yang et al. 2019) or ``"gn"`` (residual :class:`~graphrnn.nn.GNBlock` s
-            with LayerNorm) (default ``"mpnn"``).
+            with LayerNorm) (default ``"dmpnn"``).
         readout: ``"sum"``, ``"mean"``, ``"attention"``, ``"set2set"`` or ``"additive"`` (the
             head on every atom, then summed; suits sums of atom contributions such as TPSA)
-            (default ``"set2set"``).
+            (default ``"sum"``).
         task: ``"regression"`` or ``"classification"`` (binary, one logit per target)
             (default ``"regression"``).
         dropout: dropout before each head layer (default 0).
@@ -116,8 +125,8 @@ class MoleculeModel(nn.Module):
     """
 
     def __init__(self, num_targets: int = 1, node_in: int = ATOM_FEATURE_DIM,
-                 edge_in: int = BOND_FEATURE_DIM, hidden: int = 64, num_steps: int = 3,
-                 core: str = "mpnn", readout: str = "set2set", task: str = "regression",
+                 edge_in: int = BOND_FEATURE_DIM, hidden: int = 128, num_steps: int = 3,
+                 core: str = "dmpnn", readout: str = "sum", task: str = "regression",
                  dropout: float = 0.0, descriptor_size: int = 0):
         super().__init__()
         for name, value, allowed in (("core", core, CORES), ("readout", readout, READOUTS),
@@ -163,6 +172,9 @@ class MoleculeModel(nn.Module):
                                   nn.Dropout(dropout), nn.Linear(hidden, num_targets))
         self.register_buffer("target_mean", torch.zeros(num_targets))
         self.register_buffer("target_std", torch.ones(num_targets))
+        # set by set_target_stats or by loading a state dict; molecule_step checks it, so a
+        # regression model is never trained on unscaled targets by mistake
+        self.target_stats_set = task != "regression"
         if descriptor_size:         # only then, so checkpoints without descriptors still load
             self.register_buffer("descriptor_mean", torch.zeros(descriptor_size))
             self.register_buffer("descriptor_std", torch.ones(descriptor_size))
@@ -186,6 +198,25 @@ class MoleculeModel(nn.Module):
             raise ValueError(f"std must be positive, got {std.tolist()}")
         self.target_mean.copy_(mean)
         self.target_std.copy_(std)
+        self.target_stats_set = True
+
+    def fit_scaling(self, dataset) -> MoleculeModel:
+        """Take the scaling of the training molecules ``dataset`` (a data set or ``Subset`` of
+        molecule graphs; never validation or test molecules): the targets' mean and standard
+        deviation (regression; NaN labels ignored) and, with ``descriptor_size > 0``, the
+        descriptors'. Returns the model."""
+        from ..datasets.molecule_splits import descriptor_stats, target_stats
+
+        if self.task == "regression":
+            self.set_target_stats(*target_stats(dataset))
+        if self.descriptor_size:
+            self.set_descriptor_stats(*descriptor_stats(dataset))
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if prefix + "target_mean" in state_dict:          # the scaling of a trained model
+            self.target_stats_set = True
 
     @torch.no_grad()
     def set_descriptor_stats(self, mean: Tensor, std: Tensor) -> None:
@@ -293,8 +324,12 @@ class MoleculeEnsemble(nn.Module):
     def target_std(self) -> Tensor:
         return self.members[0].target_std
 
+    def member_outputs(self, data) -> Tensor:
+        """Every member's output, ``[K, B, num_targets]``."""
+        return torch.stack([m(data) for m in self.members])
+
     def forward(self, data) -> Tensor:
-        return torch.stack([m(data) for m in self.members]).mean(0)
+        return self.member_outputs(data).mean(0)
 
 
 def _targets(model, batch) -> Tensor:
@@ -329,6 +364,10 @@ def molecule_step(model: MoleculeModel, batch):
     Classification: binary cross-entropy of the logits; metric ``accuracy`` (threshold 0).
     """
     m = model.module if hasattr(model, "module") else model     # DDP-wrapped or not
+    if model.training and not getattr(m, "target_stats_set", True):
+        raise ValueError("molecule_step: this regression model's target statistics were never "
+                         "set, so it would train on unscaled targets; call "
+                         "model.fit_scaling(train_set) (or set_target_stats) first")
     y = _targets(m, batch)
     pred = model(batch)
     loss = _loss(m, pred, y)
@@ -343,44 +382,95 @@ def molecule_step(model: MoleculeModel, batch):
         return loss, {"accuracy": correct.mean()}
 
 
+def score_predictions(pred, y, task: str) -> dict[str, float]:
+    """Metrics of predictions ``pred`` for targets ``y`` (both ``[N, num_targets]``, NaN where a
+    label is missing), each the mean over targets (those with a defined value).
+
+    Regression (``pred`` in the targets' units): ``mae``, ``rmse``, ``r2``, ``spearman``.
+    Classification (``pred`` logits, or any score increasing with the positive class whose
+    threshold is 0): ``accuracy`` (threshold 0), ``roc_auc``, ``pr_auc`` (average precision).
+    """
+    pred = torch.as_tensor(pred).double()
+    y = torch.as_tensor(y).double()
+    if pred.dim() == 1:
+        pred = pred.unsqueeze(-1)
+    if y.dim() == 1:
+        y = y.unsqueeze(-1)
+    if pred.shape != y.shape:
+        raise ValueError(f"pred {list(pred.shape)} and y {list(y.shape)} differ in shape")
+    mask = ~torch.isnan(y)
+    out = {}
+
+    def mean_of(fn) -> float:
+        values = [fn(pred[mask[:, j], j], y[mask[:, j], j]) for j in range(y.size(1))
+                  if mask[:, j].any()]
+        values = [v for v in values if not math.isnan(v)]
+        return sum(values) / len(values) if values else math.nan
+
+    if task == "regression":
+        out["mae"] = mean_of(lambda p, t: float((p - t).abs().mean()))
+        out["rmse"] = mean_of(lambda p, t: float((p - t).pow(2).mean().sqrt()))
+        out["r2"] = mean_of(r2)
+        out["spearman"] = mean_of(spearman)
+    elif task == "classification":
+        correct = ((pred > 0).double() == y) & mask
+        out["accuracy"] = float(correct.sum() / mask.sum().clamp(min=1))
+        out["roc_auc"] = mean_of(roc_auc)
+        out["pr_auc"] = mean_of(pr_auc)
+    else:
+        raise ValueError(f"task={task!r} is not supported; expected one of {TASKS}")
+    return out
+
+
 @torch.no_grad()
-def evaluate_molecules(model: MoleculeModel, loader: Iterable, device=None) -> dict[str, float]:
-    """Score ``model`` on every molecule of ``loader`` at once.
+def predict_molecules(model, loader: Iterable, device=None):
+    """Predictions of ``model`` (a :class:`MoleculeModel` or :class:`MoleculeEnsemble`) for
+    every molecule of ``loader``, in order.
 
     Returns:
-        regression: ``loss`` (standardised MSE), ``mae``, ``rmse`` (targets' units, averaged over
-        targets for several); classification: ``loss`` (BCE), ``accuracy``, ``roc_auc`` (mean
-        over targets with both classes present).
+        ``(pred, spread, y)``: ``pred [N, num_targets]`` (targets' units, or logits);
+        ``spread [N, num_targets]``, the standard deviation of the members' outputs for an
+        ensemble (``None`` for one model), an uncertainty; ``y [N, num_targets]``, the batches'
+        targets (``None`` when they carry none).
     """
     m = model.module if hasattr(model, "module") else model
     was_training = model.training
     model.eval()
-    preds, ys = [], []
+    preds, spreads, ys = [], [], []
     try:
         for batch in loader:
             if device is not None:
                 batch = batch.to(device)
-            preds.append(model(batch).float().cpu())
-            ys.append(_targets(m, batch).cpu())
+            if isinstance(m, MoleculeEnsemble):
+                outs = m.member_outputs(batch).float().cpu()           # [K, B, T]
+                preds.append(outs.mean(0))
+                spreads.append(outs.std(0, unbiased=False))
+            else:
+                preds.append(model(batch).float().cpu())
+            if getattr(batch, "y", None) is not None:
+                ys.append(_targets(m, batch).cpu())
     finally:
         model.train(was_training)
     if not preds:
-        raise ValueError("evaluate_molecules: loader yielded no batches")
-    pred, y = torch.cat(preds), torch.cat(ys)
-    out = {"loss": float(_loss(_Stats(m), pred, y))}
-    mask = ~torch.isnan(y)
-    if m.task == "regression":
-        err = torch.where(mask, pred - y, torch.zeros_like(y))
-        count = mask.sum(0).clamp(min=1)
-        out["mae"] = float((err.abs().sum(0) / count).mean())
-        out["rmse"] = float((err.pow(2).sum(0) / count).sqrt().mean())
-    else:
-        correct = ((pred > 0).float() == y) & mask
-        out["accuracy"] = float(correct.sum() / mask.sum().clamp(min=1))
-        aucs = [roc_auc(pred[:, j], y[:, j]) for j in range(y.size(1))]
-        aucs = [a for a in aucs if not math.isnan(a)]
-        out["roc_auc"] = sum(aucs) / len(aucs) if aucs else math.nan
-    return out
+        raise ValueError("predict_molecules: loader yielded no batches")
+    return (torch.cat(preds), torch.cat(spreads) if spreads else None,
+            torch.cat(ys) if len(ys) == len(preds) else None)
+
+
+def evaluate_molecules(model: MoleculeModel, loader: Iterable, device=None) -> dict[str, float]:
+    """Score ``model`` on every molecule of ``loader`` at once.
+
+    Returns:
+        ``loss`` (standardised MSE, or BCE) and the metrics of :func:`score_predictions`:
+        regression ``mae``, ``rmse``, ``r2``, ``spearman`` (targets' units, averaged over targets
+        for several); classification ``accuracy``, ``roc_auc``, ``pr_auc`` (mean over targets
+        with both classes present).
+    """
+    m = model.module if hasattr(model, "module") else model
+    pred, _, y = predict_molecules(model, loader, device)
+    if y is None:
+        raise ValueError("evaluate_molecules: the batches carry no targets 'y'")
+    return {"loss": float(_loss(_Stats(m), pred, y)), **score_predictions(pred, y, m.task)}
 
 
 class _Stats:

@@ -37,7 +37,8 @@ from ..io import read_text
 
 __all__ = ["accuracy", "exact_match", "split_tag", "chunk_end", "chunk_start", "get_chunks",
            "ChunkScore", "conlleval", "read_conlleval_file", "roc_auc",
-           "sequence_exact_match", "rmse", "edit_distance", "character_error_rate"]
+           "sequence_exact_match", "rmse", "r2", "spearman", "pr_auc", "edit_distance",
+           "character_error_rate"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -135,6 +136,52 @@ def rmse(pred, target) -> float:
     if pred.numel() != target.numel():
         raise ValueError(f"rmse: pred has {pred.numel()} values but target {target.numel()}")
     return float((pred.reshape(-1).double() - target.reshape(-1).double()).pow(2).mean().sqrt())
+
+
+def _pair(name: str, pred, target) -> tuple[torch.Tensor, torch.Tensor]:
+    """``pred``, ``target`` flattened to float64 with NaN targets (missing labels) dropped."""
+    pred = torch.as_tensor(pred).detach().reshape(-1).double()
+    target = torch.as_tensor(target).detach().reshape(-1).double()
+    if pred.numel() != target.numel():
+        raise ValueError(f"{name}: pred has {pred.numel()} values but target {target.numel()}")
+    keep = ~torch.isnan(target)
+    return pred[keep], target[keep]
+
+
+def r2(pred, target) -> float:
+    r"""Coefficient of determination :math:`R^2 = 1 - \sum_i (t_i - p_i)^2 / \sum_i (t_i -
+    \bar t)^2` of ``pred`` for ``target`` (same size; NaN targets dropped): 1 for a perfect fit,
+    0 for predicting the mean, negative when worse. ``nan`` when ``target`` is constant."""
+    pred, target = _pair("r2", pred, target)
+    total = (target - target.mean()).pow(2).sum()
+    if target.numel() < 2 or total == 0:
+        return math.nan
+    return float(1 - (target - pred).pow(2).sum() / total)
+
+
+def _average_ranks(x: torch.Tensor) -> torch.Tensor:
+    """Ranks 1..n of ``x`` (1-D), ties given their average rank."""
+    order = torch.argsort(x)
+    positions = torch.arange(1, x.numel() + 1, dtype=torch.float64)
+    _, inverse, counts = torch.unique_consecutive(x[order], return_inverse=True,
+                                                  return_counts=True)
+    sums = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(0, inverse, positions)
+    ranks = torch.empty_like(x, dtype=torch.float64)
+    ranks[order] = (sums / counts)[inverse]
+    return ranks
+
+
+def spearman(pred, target) -> float:
+    r"""Spearman's rank correlation of ``pred`` and ``target`` (same size; NaN targets dropped):
+    the Pearson correlation of their ranks, ties given average ranks (Spearman 1904). ``nan``
+    when either is constant."""
+    pred, target = _pair("spearman", pred, target)
+    if pred.numel() < 2:
+        return math.nan
+    a, b = _average_ranks(pred), _average_ranks(target)
+    a, b = a - a.mean(), b - b.mean()
+    denom = (a.pow(2).sum() * b.pow(2).sum()).sqrt()
+    return float((a * b).sum() / denom) if denom > 0 else math.nan
 
 
 # ------------------------------------------------------------------------------------------------
@@ -370,3 +417,31 @@ def roc_auc(scores, labels) -> float:
     ranks = torch.empty_like(scores)
     ranks[order] = (sums / counts)[inverse]
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def pr_auc(scores, labels) -> float:
+    r"""Area under the precision-recall curve as average precision,
+    :math:`\sum_k (R_k - R_{k-1}) P_k` over the distinct score thresholds from high to low (tied
+    scores enter together), as scikit-learn's ``average_precision_score``. ``nan`` without
+    positives. Same arguments as :func:`roc_auc`; a random scorer scores the positive rate."""
+    scores = torch.as_tensor(scores).reshape(-1).double()
+    labels = torch.as_tensor(labels).reshape(-1).double()
+    if scores.shape != labels.shape:
+        raise ValueError(f"pr_auc: scores and labels differ in size: {scores.numel()} vs "
+                         f"{labels.numel()}")
+    keep = ~torch.isnan(labels)
+    scores, labels = scores[keep], (labels[keep] > 0.5).double()
+    n_pos = float(labels.sum())
+    if n_pos == 0:
+        return math.nan
+    order = torch.argsort(scores, descending=True)
+    scores, labels = scores[order], labels[order]
+    tp, seen = torch.cumsum(labels, 0), torch.arange(1, labels.numel() + 1, dtype=torch.float64)
+    # the last position of each run of tied scores is where that threshold's counts stand
+    last = torch.ones_like(scores, dtype=torch.bool)
+    last[:-1] = scores[1:] != scores[:-1]
+    tp, seen = tp[last], seen[last]
+    recall = tp / n_pos
+    precision = tp / seen
+    gain = torch.diff(recall, prepend=torch.zeros(1, dtype=torch.float64))
+    return float((gain * precision).sum())

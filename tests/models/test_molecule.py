@@ -136,7 +136,7 @@ def test_classification_step_and_metrics():
     loss, metrics = molecule_step(model, next(iter(DataLoader(data, batch_size=5))))
     assert loss.item() > 0 and 0 <= metrics["accuracy"].item() <= 1
     ev = evaluate_molecules(model, DataLoader(data, batch_size=4))
-    assert set(ev) == {"loss", "accuracy", "roc_auc"} and 0 <= ev["roc_auc"] <= 1
+    assert set(ev) == {"loss", "accuracy", "roc_auc", "pr_auc"} and 0 <= ev["roc_auc"] <= 1
 
 
 def test_errors_name_the_input():
@@ -162,7 +162,7 @@ def test_ensemble_averages_member_predictions():
         expected = torch.stack([m.eval()(batch) for m in members]).mean(0)
         torch.testing.assert_close(ensemble(batch), expected)
     metrics = evaluate_molecules(ensemble, [batch])
-    assert set(metrics) == {"loss", "mae", "rmse"} and metrics["rmse"] >= 0
+    assert set(metrics) == {"loss", "mae", "rmse", "r2", "spearman"} and metrics["rmse"] >= 0
     with pytest.raises(ValueError, match="at least one"):
         MoleculeEnsemble([])
     with pytest.raises(ValueError, match="task"):
