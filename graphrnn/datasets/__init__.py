@@ -105,6 +105,7 @@ _EXPORTS = {
     "ChargedSystem": "simulators",
     "GravitySystem": "simulators",
     "StringSystem": "simulators",
+    "PenDigits": "pendigits",
     "SST": "sst",
     "sst_label_fn": "sst",
     "TangPoems": "tang_poems",
