@@ -15,6 +15,7 @@ _EXPORTS = {
     "TrainingDraws": "addition",
     "FileDataset": "base",
     "DataNotFoundError": "base",
+    "EasyVQA": "easy_vqa",
     "Sentence": "conll",
     "read_conll": "conll",
     "write_conll": "conll",
