@@ -29,6 +29,9 @@ class and reports the share recognised as the class asked for.
     graphrnn evaluate pendigits --model mdn        # OUT/mdn/best.pt: test NLL per point
     graphrnn generate pendigits --digit 7 --num 16 --bias 1   # OUT/digit7.png
     graphrnn train pendigits --quick               # a tiny run, seconds
+
+Size: over 400 lines because one module holds both models' training (the MDN with its baseline),
+evaluation, generation and the app's two figures (confusion matrix, grid of drawn digits).
 """
 from __future__ import annotations
 
