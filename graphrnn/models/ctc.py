@@ -10,7 +10,15 @@ https://www.cs.toronto.edu/~graves/icml_2006.pdf::
 
 Only the label sequence ``l`` is given, never which frames belong to which label; the network
 learns the alignment through the loss. Decoding: best path (greedy) or prefix beam search
-(:mod:`graphrnn.tasks.ctc`). Batches are :class:`graphrnn.datasets.sequences.Utterances`.
+(:mod:`graphrnn.tasks.ctc`).
+
+:func:`ctc_step` and :func:`ctc_scores` serve any CTC model ``model(inputs, lengths) -> (T, B, C)
+log-probabilities`` with a ``head`` (:class:`~graphrnn.tasks.ctc.CTCHead`) and
+``output_lengths(lengths)`` (frames out per input length): this reader, whose batches are
+:class:`graphrnn.datasets.sequences.Utterances`, and the image line reader
+(:class:`graphrnn.models.line_reader.LineReader`, batches
+:class:`graphrnn.datasets.digit_strings.LineBatch`). A batch is a tuple ``(inputs, input lengths,
+labels (B, S), label lengths)``.
 """
 from __future__ import annotations
 
@@ -18,12 +26,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..datasets.sequences import Utterances
 from ..nn.rnn import LSTM
 from ..tasks.ctc import CTCHead
-from ..tasks.metrics import sequence_exact_match
+from ..tasks.metrics import character_error_rate, sequence_exact_match
 
-__all__ = ["CTCReader", "ctc_step", "sequence_accuracy"]
+__all__ = ["CTCReader", "ctc_step", "ctc_scores", "sequence_accuracy"]
 
 
 class CTCReader(nn.Module):
@@ -59,33 +66,57 @@ class CTCReader(nn.Module):
         out, _ = pad_packed_sequence(out, total_length=frames.size(1))  # (T, B, 2H)
         return self.head(out)
 
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        """Frames of output per input length: one per input frame."""
+        return lengths
 
-def _gold(batch: Utterances) -> list[list[int]]:
-    return [row[:n] for row, n in zip(batch.labels.tolist(), batch.label_lengths.tolist())]
+
+def _gold(labels: Tensor, label_lengths: Tensor) -> list[list[int]]:
+    return [row[:n] for row, n in zip(labels.tolist(), label_lengths.tolist())]
 
 
-def ctc_step(model: CTCReader, batch: Utterances):
-    """Trainer step: ``(CTC loss, {})``; in eval mode also ``"seq_acc"``, the fraction of
-    sequences whose greedy decoding is entirely right."""
-    log_probs = model(batch.frames, batch.frame_lengths)
-    loss = model.head.loss(log_probs, batch.labels, batch.frame_lengths, batch.label_lengths)
+def ctc_step(model: nn.Module, batch):
+    """Trainer step of a CTC model on a batch ``(inputs, lengths, labels, label_lengths)``:
+    ``(CTC loss, {})``; in eval mode also ``"seq_acc"``, the fraction of sequences whose greedy
+    decoding is entirely right, and ``"cer"``, the character error rate of those decodings."""
+    inputs, lengths, labels, label_lengths = batch
+    log_probs = model(inputs, lengths)
+    out_lengths = model.output_lengths(lengths)
+    loss = model.head.loss(log_probs, labels, out_lengths, label_lengths)
     metrics = {}
     if not model.training:
-        pred = model.head.decode(log_probs, batch.frame_lengths)
-        metrics["seq_acc"] = sequence_exact_match(pred, _gold(batch))
+        pred, gold = model.head.decode(log_probs, out_lengths), _gold(labels, label_lengths)
+        metrics["seq_acc"] = sequence_exact_match(pred, gold)
+        metrics["cer"] = character_error_rate(pred, gold)
     return loss, metrics
 
 
 @torch.no_grad()
-def sequence_accuracy(model: CTCReader, loader, beam_width: int = 1, device=None) -> float:
-    """Fraction of the loader's sequences decoded entirely right (greedy when ``beam_width`` is
-    1, else prefix beam search)."""
+def ctc_scores(model: nn.Module, loader, beam_width: int = 1, device=None,
+               return_predictions: bool = False) -> dict:
+    """Decode every batch ``(inputs, lengths, labels, label_lengths)`` of ``loader`` (greedy when
+    ``beam_width`` is 1, else prefix beam search) and score the labellings.
+
+    Returns:
+        ``{"seq_acc": fraction of sequences entirely right, "cer": summed edit distance over
+        summed reference length}``; with ``return_predictions`` also ``"predictions"``, the
+        decoded label lists in loader order.
+    """
     model.eval()
-    hits = total = 0
-    for batch in loader:
-        log_probs = model(batch.frames.to(device), batch.frame_lengths.to(device))
-        pred = model.head.decode(log_probs, batch.frame_lengths, beam_width=beam_width)
-        gold = _gold(batch)
-        hits += sum(int(p == g) for p, g in zip(pred, gold))
-        total += len(gold)
-    return hits / total
+    preds, golds = [], []
+    for inputs, lengths, labels, label_lengths in loader:
+        log_probs = model(inputs.to(device), lengths.to(device))
+        out_lengths = model.output_lengths(lengths)
+        preds += model.head.decode(log_probs, out_lengths, beam_width=beam_width)
+        golds += _gold(labels, label_lengths)
+    scores = {"seq_acc": sequence_exact_match(preds, golds),
+              "cer": character_error_rate(preds, golds)}
+    if return_predictions:
+        scores["predictions"] = preds
+    return scores
+
+
+def sequence_accuracy(model: nn.Module, loader, beam_width: int = 1, device=None) -> float:
+    """Fraction of the loader's sequences decoded entirely right (greedy when ``beam_width`` is
+    1, else prefix beam search); see :func:`ctc_scores`."""
+    return ctc_scores(model, loader, beam_width, device)["seq_acc"]
