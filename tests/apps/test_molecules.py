@@ -43,10 +43,16 @@ def test_tpsa_trains_writes_its_files_and_evaluate_rebuilds_the_model(tmp_path):
     ([], dict(core="dmpnn", hidden=128, epochs=80, ensemble=3, readout="sum")),
     (["--dataset", "esol", "--core", "gn"], dict(core="gn", hidden=128, epochs=80)),
     (["--dataset=tpsa"], dict(readout="additive", message_steps=1, clip_grad_norm=1.0)),
-    (["--dataset", "bbbp"], dict(readout="set2set", epochs=40, ensemble=1))])
+    (["--dataset", "bbbp"], dict(core="dmpnn", readout="sum", epochs=30, ensemble=1))])
 def test_named_dataset_brings_its_settings(argv, expected):
     config, _ = apps.parse("esol", "train", argv)
     assert {k: getattr(config, k) for k in expected} == expected
+
+
+def test_your_csv_gets_the_documented_configuration_by_default():
+    config, _ = apps.parse("molecules", "train", [])
+    assert (config.core, config.hidden, config.readout, config.descriptors, config.ensemble,
+            config.baselines) == ("dmpnn", 128, "sum", True, 3, True)
 
 
 @needs_molecules
@@ -117,7 +123,7 @@ def user_csv(tmp_path):
 def test_user_csv_with_two_targets_and_evaluate(user_csv, tmp_path):
     out = tmp_path / "run"
     results = train("molecules", out, "--csv", str(user_csv), "--smiles-col", "SMILES",
-                    "--target-col", "tpsa", "logp")
+                    "--target-col", "tpsa", "logp", "--ensemble", "1")
     assert results["dataset"] == str(user_csv) and results["task"] == "regression"
     assert results["test_rmse"] > 0
     ckpt = torch.load(out / "best.pt", weights_only=False)
@@ -156,3 +162,59 @@ def test_missing_moleculenet_file_is_one_line_naming_file_folder_and_source(tmp_
     assert "deepchemdata" in message and "datasets/moleculenet.md" in message
     assert not root.exists()
 
+
+
+def test_csv_run_writes_baselines_predictions_parity_and_predict_reads_the_checkpoint(
+        user_csv, tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "run"
+    results = train("molecules", out, "--csv", str(user_csv), "--smiles-col", "SMILES",
+                    "--target-col", "logp", "--ensemble", "2")
+    assert [b["method"] for b in results["baselines"]] == ["mean", "ridge", "random forest"]
+    assert {"test_r2", "test_spearman", "test_mae"} <= set(results)
+    table = capsys.readouterr().out
+    assert table.index("random forest") < table.index("network ")     # baselines come first
+    assert (out / "parity.png").stat().st_size > 0
+    rows = list(csv.DictReader((out / "test_predictions.csv").open()))
+    assert len(rows) == 2 and set(rows[0]) == {"smiles", "logp", "logp_pred", "logp_std",
+                                               "logp_forest"}
+    from graphrnn.train import load_checkpoint
+    record = load_checkpoint(out / "best.pt")["config"]
+    assert record["model"]["descriptor_size"] == 90 and record["ensemble"] == 2
+    assert record["targets"] == ["logp"]
+    # new molecules, one invalid: one row each, in order, the invalid one empty
+    smiles = tmp_path / "new.csv"
+    smiles.write_text("smiles,name\nCCO,ethanol\nC1CC(,broken\n" + rows[0]["smiles"] + ",x\n")
+    answer = apps.call("molecules", "predict", ["--checkpoint", str(out / "best.pt"),
+                                                "--smiles", str(smiles),
+                                                "--out", str(tmp_path / "p.csv")])
+    assert answer["molecules"] == 2 and answer["invalid"] == 1
+    got = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert [r["smiles"] for r in got] == ["CCO", "C1CC(", rows[0]["smiles"]]
+    assert got[1]["logp_pred"] == "" and float(got[0]["logp_std"]) >= 0
+    # the same molecule gets the same prediction as in the test split's file
+    assert float(got[2]["logp_pred"]) == pytest.approx(float(rows[0]["logp_pred"]), rel=1e-4)
+
+
+def test_predict_needs_smiles_and_names_a_missing_column(user_csv, tmp_path):
+    with pytest.raises(ConfigError, match="--smiles"):
+        apps.call("molecules", "predict", ["--out", str(tmp_path / "p.csv")])
+    out = tmp_path / "run"
+    train("molecules", out, "--csv", str(user_csv), "--smiles-col", "SMILES",
+          "--target-col", "label", "--task", "classification", "--ensemble", "1",
+          "--no-baselines", "--no-descriptors")
+    with pytest.raises(KeyError, match="smiles"):
+        apps.call("molecules", "predict", ["--checkpoint", str(out / "best.pt"),
+                                           "--smiles", str(user_csv), "--out", str(out)])
+    answer = apps.call("molecules", "predict", ["--checkpoint", str(out / "best.pt"),
+                                                "--smiles", str(user_csv), "--smiles-col",
+                                                "SMILES", "--out", str(out)])
+    assert answer["predictions"] == str(out / "predictions.csv")
+    probs = [float(r["label_pred"]) for r in csv_rows(out / "predictions.csv") if r["label_pred"]]
+    assert len(probs) == len(SMILES) and all(0 < p < 1 for p in probs)   # probabilities
+
+
+def csv_rows(path):
+    import csv
+    return list(csv.DictReader(path.open()))

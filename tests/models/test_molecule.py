@@ -16,6 +16,8 @@ from graphrnn.models.molecule import (
     UniqueEdgeNetwork,
     evaluate_molecules,
     molecule_step,
+    predict_molecules,
+    score_predictions,
 )
 from graphrnn.nn.message_passing import EdgeNetwork
 from graphrnn.structures.descriptors import DESCRIPTOR_DIM
@@ -230,3 +232,59 @@ def test_descriptor_errors_name_the_input():
         MoleculeModel(hidden=8, readout="additive", descriptor_size=4)
     # a model without descriptors ignores them
     assert MoleculeModel(hidden=8, readout="sum")(bad).shape == (3, 1)
+
+
+def test_defaults_are_the_documented_configuration():
+    model = MoleculeModel()
+    assert (model.core_type, model.hidden, model.readout_type) == ("dmpnn", 128, "sum")
+
+
+def test_a_regression_model_without_target_statistics_refuses_to_train():
+    data = molecules()
+    batch = next(iter(DataLoader(data, batch_size=5)))
+    model = MoleculeModel(1, hidden=8)
+    with pytest.raises(ValueError, match="fit_scaling"):
+        molecule_step(model, batch)
+    model.fit_scaling(data)                          # the training molecules' mean and std
+    mean, std = target_stats(data)
+    torch.testing.assert_close(model.target_mean, mean)
+    torch.testing.assert_close(model.target_std, std)
+    molecule_step(model, batch)
+    # a model loaded from a trained state is scaled; classification needs no statistics
+    fresh = MoleculeModel(1, hidden=8)
+    fresh.load_state_dict(model.state_dict())
+    assert fresh.target_stats_set
+    molecule_step(MoleculeModel(1, hidden=8, task="classification"), batch)
+
+
+def test_fit_scaling_also_takes_the_descriptor_statistics():
+    data = [from_smiles(s, descriptors=True) for s in SMILES]
+    for d in data:
+        d.y = torch.tensor([[1.0 * d.num_nodes]])
+    model = MoleculeModel(1, hidden=8, descriptor_size=DESCRIPTOR_DIM).fit_scaling(data)
+    mean, _ = descriptor_stats(data)
+    torch.testing.assert_close(model.descriptor_mean, mean)
+
+
+def test_predict_gives_the_ensemble_mean_and_the_members_spread():
+    torch.manual_seed(0)
+    data = molecules()
+    members = [MoleculeModel(1, hidden=8).fit_scaling(data) for _ in range(3)]
+    loader = DataLoader(data, batch_size=4)
+    pred, spread, y = predict_molecules(MoleculeEnsemble(members), loader)
+    outs = torch.stack([predict_molecules(m, loader)[0] for m in members])      # [3, N, 1]
+    torch.testing.assert_close(pred, outs.mean(0))
+    torch.testing.assert_close(spread, outs.std(0, unbiased=False))
+    assert y.shape == (len(data), 1) and predict_molecules(members[0], loader)[1] is None
+
+
+def test_score_predictions_by_hand():
+    y = torch.tensor([[1.0], [2.0], [3.0], [float("nan")]])
+    pred = torch.tensor([[1.0], [2.0], [5.0], [100.0]])              # the NaN row is left out
+    out = score_predictions(pred, y, "regression")
+    assert out["mae"] == pytest.approx(2 / 3) and out["rmse"] == pytest.approx(math.sqrt(4 / 3))
+    assert out["r2"] == pytest.approx(1 - 4 / 2) and out["spearman"] == pytest.approx(1.0)
+    logits = torch.tensor([[2.0], [-1.0], [0.5], [-3.0]])
+    labels = torch.tensor([[1.0], [0.0], [0.0], [0.0]])
+    out = score_predictions(logits, labels, "classification")
+    assert out == pytest.approx({"accuracy": 0.75, "roc_auc": 1.0, "pr_auc": 1.0})

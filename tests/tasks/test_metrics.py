@@ -1,3 +1,4 @@
+import math
 import os
 
 import pytest
@@ -140,3 +141,37 @@ def test_reproduces_the_official_conll2000_baseline():
     assert round(100 * s.precision, 2) == 72.58
     assert round(100 * s.recall, 2) == 82.14
     assert round(100 * s.f1, 2) == 77.07
+
+
+# ------------------------------------------------------------------------------------------------
+# regression and ranking metrics of the molecule applications
+
+def test_r2_is_one_for_a_perfect_fit_zero_for_the_mean_and_drops_missing_targets():
+    from graphrnn.tasks.metrics import r2
+
+    t = torch.tensor([1.0, 2.0, 3.0, 4.0, float("nan")])
+    assert r2(t, t) == pytest.approx(1.0)
+    assert r2(torch.full((5,), 2.5), t) == pytest.approx(0.0)
+    # residuals 1, -1, 0, 0 over a total of 5: 1 - 2/5
+    assert r2(torch.tensor([2.0, 1.0, 3.0, 4.0, 9.0]), t) == pytest.approx(0.6)
+    assert math.isnan(r2(torch.ones(3), torch.ones(3)))
+
+
+def test_spearman_ranks_with_ties():
+    from graphrnn.tasks.metrics import spearman
+
+    assert spearman([1.0, 2.0, 3.0], [10.0, 20.0, 90.0]) == pytest.approx(1.0)
+    assert spearman([3.0, 2.0, 1.0], [10.0, 20.0, 90.0]) == pytest.approx(-1.0)
+    # ranks (1.5, 1.5, 3) against (1, 2, 3): Pearson of those, worked by hand = sqrt(3)/2
+    assert spearman([5.0, 5.0, 7.0], [1.0, 2.0, 3.0]) == pytest.approx(math.sqrt(3) / 2)
+
+
+def test_pr_auc_is_average_precision():
+    from graphrnn.tasks.metrics import pr_auc
+
+    assert pr_auc([0.9, 0.8, 0.1], [1, 1, 0]) == pytest.approx(1.0)
+    # ranked 1, 0, 1: precision 1 at recall 1/2, 2/3 at recall 1 -> (1 + 2/3) / 2
+    assert pr_auc([0.9, 0.8, 0.7], [1, 0, 1]) == pytest.approx(5 / 6)
+    # one tie of a positive and a negative at the top enters together: precision 1/2, then 2/3
+    assert pr_auc([0.9, 0.9, 0.7, 0.1], [1, 0, 1, 0]) == pytest.approx((0.5 + 2 / 3) / 2)
+    assert math.isnan(pr_auc([0.1, 0.2], [0, 0]))
