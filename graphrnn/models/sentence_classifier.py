@@ -110,6 +110,10 @@ class SentenceClassifier(nn.Module):
             sentences (roots), ~15x cheaper on SST, and the other rows are 0, so they must carry
             no label (``SST(labels="root")``). Evaluation always scores every node.
             (default: ``True``)
+        engine (str): :class:`graphrnn.nn.LSTM`'s ``engine``. ``"generic"`` is graphrnn's own
+            chain kernel, the engine the Tree-LSTM runs on too; on SST's span batches it measured
+            1.2-1.4x faster per training step than PyTorch's packed-sequence path (``"auto"``),
+            with the same numbers. (default: ``"generic"``)
 
     ``forward(data) -> logits (N, C)``; leaves must be numbered left to right (see
     :func:`leaf_spans`).
@@ -120,7 +124,7 @@ class SentenceClassifier(nn.Module):
     def __init__(self, num_inputs: int, num_classes: int, embedding_dim: int = 300,
                  hidden: int = 150, bidirectional: bool = False, dropout: float = 0.5,
                  input_dropout: float = 0.0, word_dropout: float = 0.0, unk_index: int = 0,
-                 sparse: bool = False, phrases: bool = True):
+                 sparse: bool = False, phrases: bool = True, engine: str = "generic"):
         super().__init__()
         for name, value in (("num_inputs", num_inputs), ("num_classes", num_classes),
                             ("embedding_dim", embedding_dim), ("hidden", hidden)):
@@ -131,11 +135,11 @@ class SentenceClassifier(nn.Module):
                            embedding_dim=embedding_dim, hidden=hidden,
                            bidirectional=bidirectional, dropout=dropout,
                            input_dropout=input_dropout, word_dropout=word_dropout,
-                           unk_index=unk_index, sparse=sparse, phrases=phrases)
+                           unk_index=unk_index, sparse=sparse, phrases=phrases, engine=engine)
         self.word_dropout, self.unk_index, self.phrases = word_dropout, unk_index, phrases
         self.embedding = nn.Embedding(num_inputs, embedding_dim, sparse=sparse)
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
-        self.lstm = LSTM(embedding_dim, hidden, bidirectional=bidirectional)
+        self.lstm = LSTM(embedding_dim, hidden, bidirectional=bidirectional, engine=engine)
         self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden * (2 if bidirectional else 1), num_classes)
