@@ -55,7 +55,8 @@ class Config(TrainConfig):
                                  "ways, the classifier sees both final states)")
     labels: str | None = option(None, "which training labels: every phrase's ('all') or only "
                                 "the sentences' ('root'); default: all for the tree, root for "
-                                "the chain (every phrase as its own chain costs ~15x an epoch)",
+                                "the chain (every phrase as its own chain is 8x the word-steps "
+                                "of an epoch)",
                                 choices=LABELS)
     variant: str = option("nary", "Tree-LSTM variant", choices=("nary", "child_sum"))
     hidden: int = option(150, "Tree-LSTM units (LSTM units per direction for the chain)", min=1)

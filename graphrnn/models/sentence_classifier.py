@@ -107,7 +107,7 @@ class SentenceClassifier(nn.Module):
         unk_index (int): the unknown word's row. (default: ``0``)
         sparse (bool): sparse word-vector gradients. (default: ``False``)
         phrases (bool): while training, run every phrase (every node); ``False`` runs only the
-            sentences (roots), ~15x cheaper on SST, and the other rows are 0, so they must carry
+            sentences (roots), 1/8 of the word-steps on SST, and the other rows are 0, so they carry
             no label (``SST(labels="root")``). Evaluation always scores every node.
             (default: ``True``)
         engine (str): :class:`graphrnn.nn.LSTM`'s ``engine``. ``"generic"`` is graphrnn's own
