@@ -53,7 +53,7 @@ class Config(TrainConfig):
                                       "regulariser, sum_i (1 - sum_t alpha_ti)^2 (0: off)", min=0)
     min_freq: int = option(5, "COCO / Flickr8k: keep words seen this often in training", min=1)
     lr: float = option(3e-3, "learning rate (Adam, cosine-annealed to 0)", positive=True)
-    batch_size: int = option(64, "images per batch", min=1)
+    batch_size: int = option(32, "images per batch", min=1)
     max_len: int = option(40, "longest caption generated, in words", min=1)
     beam: int = option(3, "beam width of the test score", min=1)
     examples: int = option(4, "attention PNGs written (test images with 3-4 objects)", min=0)
