@@ -178,7 +178,10 @@ def test_csv_run_writes_baselines_predictions_parity_and_predict_reads_the_check
     assert (out / "parity.png").stat().st_size > 0
     rows = list(csv.DictReader((out / "test_predictions.csv").open()))
     assert len(rows) == 2 and set(rows[0]) == {"smiles", "logp", "logp_pred", "logp_std",
-                                               "logp_forest"}
+                                               "logp_forest", "logp_network_forest"}
+    blended = results["network_forest"]
+    assert blended["weight"] in (0.0, 0.25, 0.5, 0.75, 1.0) and "test_rmse" in blended
+    assert table.index("network + forest") > table.index("network ")
     from graphrnn.train import load_checkpoint
     record = load_checkpoint(out / "best.pt")["config"]
     assert record["model"]["descriptor_size"] == 90 and record["ensemble"] == 2

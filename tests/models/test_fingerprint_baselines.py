@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from graphrnn.models.fingerprint_baselines import fingerprint_baselines, fit_baselines
+from graphrnn.models.fingerprint_baselines import blend, fingerprint_baselines, fit_baselines
 
 FAST = dict(trees=10, forest_grid=(("sqrt", 1), (0.5, 1)))
 
@@ -80,3 +80,19 @@ def test_unknown_method_and_task_are_refused():
         fit_baselines(x, y, x, y, x, y, methods=("svm",))
     with pytest.raises(ValueError, match="task"):
         fit_baselines(x, y, x, y, x, y, task="ranking")
+
+
+def test_blend_weight_is_chosen_on_validation_and_scored_on_test():
+    y_val, y_test = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([[0.0], [2.0]])
+    good, bad = (y_val + 0.1, y_test + 0.1), (y_val[::-1].copy(), y_test[::-1].copy())
+    out = blend(good, bad, y_val, y_test)
+    assert out["weight"] == 1.0 and out["test_rmse"] == pytest.approx(0.1)
+    # errors of opposite sign cancel in the half-half mean
+    out = blend((y_val + 1, y_test + 1), (y_val - 1, y_test - 1), y_val, y_test)
+    assert out["weight"] == 0.5 and out["test_rmse"] == pytest.approx(0.0)
+    # classification averages probabilities: two equal logits give that logit back
+    logits = (np.array([[2.0], [-2.0]]), np.array([[1.0], [-1.0]]))
+    out = blend(logits, logits, np.array([[1.0], [0.0]]), np.array([[1.0], [0.0]]),
+                task="classification")
+    np.testing.assert_allclose(out["test_pred"], logits[1], rtol=1e-6)
+    assert out["test_roc_auc"] == 1.0
