@@ -6,7 +6,8 @@ images are split per class 60/20/20 into train/val/test (1,078 / 359 / 360 image
 line is made, so no test line holds a training image. A line is 3-8 of its split's images side by
 side on a 16-pixel-high canvas, each at a random height (vertical jitter 0-8 pixels) and a random
 gap (-1 to 4 pixels) from its neighbour (graphrnn.datasets.DigitStrings; dataset card
-datasets/digit_strings.md).
+datasets/digit_strings.md). Training lines also resize each digit (7-9 x 6-10 pixels) and scale
+its ink (0.6-1); validation and test lines show the images as they are.
 
 The reader (graphrnn.models.line_reader.LineReader) is a ConvEncoder over the line image whose
 columns feed a BiLSTM and a CTC head (CRNN, Shi et al. 2015); only the digit string is the
@@ -29,15 +30,15 @@ PNG = "test_lines.png"
 
 @dataclass
 class Config(TrainConfig):
-    epochs: int = option(10, "training epochs", min=1)
-    train_size: int = option(20_000, "training lines (from the 1,078 training images)", min=1)
+    epochs: int = option(5, "training epochs", min=1)
+    train_size: int = option(10_000, "training lines (from the 1,078 training images)", min=1)
     val_size: int = option(1_000, "validation lines (from the 359 validation images)", min=1)
     test_size: int = option(2_000, "test lines (from the 360 test images)", min=1)
     min_len: int = option(3, "fewest digits in a line", min=1)
     max_len: int = option(8, "most digits in a line", min=1)
     height: int = option(16, "line height in pixels (vertical jitter: height - 8)", min=8)
     channels: list[int] = option([32, 64, 96], "channels of the three convolution stages", min=1)
-    hidden: int = option(128, "LSTM units per direction", min=1)
+    hidden: int = option(96, "LSTM units per direction", min=1)
     layers: int = option(1, "stacked BiLSTM layers", min=1)
     dropout: float = option(0.1, "2-D dropout after each convolution stage", min=0, max=0.9)
     lr: float = option(2e-3, "AdamW learning rate (cosine-annealed to 0)", positive=True)
@@ -45,6 +46,8 @@ class Config(TrainConfig):
     batch_size: int = option(32, "lines per batch", min=1)
     beam: int = option(8, "prefix beam width of the test score", min=1)
     split_seed: int = option(0, "seed of the 60/20/20 split of the source images")
+    augment: bool = option(True, "training lines: each digit resized to 7-9 x 6-10 pixels, its ink "
+                           "scaled by 0.6-1 (--no-augment: the images as they are)")
 
 
 @dataclass
@@ -69,7 +72,8 @@ def _split(config: Config, split: str, size: int | None = None):
     size = size or {"train": config.train_size, "val": config.val_size,
                     "test": config.test_size}[split]
     return DigitStrings(split, size, config.seed, min_len=config.min_len, max_len=config.max_len,
-                        height=config.height, root=config.root, split_seed=config.split_seed)
+                        height=config.height, root=config.root, split_seed=config.split_seed,
+                        augment=config.augment and split == "train")
 
 
 def _loader(dataset, batch_size: int = 100, **kwargs):

@@ -32,6 +32,8 @@ __all__ = ["DIGIT_SIZE", "LineBatch", "collate_lines", "read_digit_images", "loa
 
 DIGIT_SIZE = 8  # optdigits images are 8x8
 SPLITS = ("train", "val", "test")
+# augment=True: each digit's (inclusive) height and width ranges in pixels and its least ink gain
+AUGMENT_HEIGHTS, AUGMENT_WIDTHS, AUGMENT_GAIN = (7, 9), (6, 10), 0.6
 FILE_NAMES = ("digits.csv.gz", "digits.csv")
 
 
@@ -172,16 +174,27 @@ def split_sources(labels: Sequence[int] | np.ndarray, seed: int = 0,
     return {s: np.sort(np.concatenate(p)) for s, p in parts.items()}
 
 
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(8, 8) -> ``size`` by bilinear interpolation (antialiased when shrinking), values kept in
+    0-16."""
+    if tuple(size) == image.shape:
+        return image.astype(np.float32)
+    x = torch.from_numpy(image.astype(np.float32))[None, None]
+    out = torch.nn.functional.interpolate(x, size=tuple(size), mode="bilinear",
+                                          align_corners=False, antialias=True)
+    return out[0, 0].clamp_(0, 16).numpy()
+
+
 def render_line(images: Sequence[np.ndarray], offsets: Sequence[int], xs: Sequence[int],
                 height: int, width: int) -> np.ndarray:
-    """Paste ``images`` (each (8, 8), values 0-16) on a ``(height, width)`` canvas, image ``k`` with
+    """Paste ``images`` (each (h, w), values 0-16) on a ``(height, width)`` canvas, image ``k`` with
     its top-left corner at row ``offsets[k]``, column ``xs[k]``; overlaps keep the larger value.
     Returns float32 values in [0, 1]."""
     canvas = np.zeros((height, width), dtype=np.float32)
     for image, y, x in zip(images, offsets, xs):
         h, w = image.shape
         patch = canvas[y:y + h, x:x + w]
-        np.maximum(patch, image / 16.0, out=patch)
+        np.maximum(patch, image / np.float32(16), out=patch)
     return canvas
 
 
@@ -211,6 +224,9 @@ class DigitStrings(torch.utils.data.Dataset):
         split_seed (int): the seed of the source-image split. (default: ``0``)
         fractions (tuple of 3 floats): train / val / test shares of the source images.
             (default: ``(0.6, 0.2, 0.2)``)
+        augment (bool): vary each digit's size and ink (for training lines): every digit image
+            resized (bilinear) to 7-9 pixels high and 6-10 wide, its values scaled by a gain in
+            [0.6, 1]. (default: ``False``)
 
     Attributes:
         source_indices: (n,) indices of the source images this split may use.
@@ -223,7 +239,7 @@ class DigitStrings(torch.utils.data.Dataset):
     def __init__(self, split: str = "train", size: int = 10_000, seed: int = 0, min_len: int = 3,
                  max_len: int = 8, height: int = 16, gap: tuple[int, int] = (-1, 4),
                  margin: int = 4, root: str | os.PathLike | None = None, split_seed: int = 0,
-                 fractions: Sequence[float] = (0.6, 0.2, 0.2)):
+                 fractions: Sequence[float] = (0.6, 0.2, 0.2), augment: bool = False):
         if split not in SPLITS:
             raise ValueError(f"DigitStrings: split must be one of {', '.join(SPLITS)}, got "
                              f"{split!r}")
@@ -232,9 +248,10 @@ class DigitStrings(torch.utils.data.Dataset):
         if not 1 <= min_len <= max_len:
             raise ValueError(f"DigitStrings: need 1 <= min_len <= max_len, got min_len={min_len}, "
                              f"max_len={max_len}")
-        if height < DIGIT_SIZE:
-            raise ValueError(f"DigitStrings: height must be >= {DIGIT_SIZE} (the digit images' "
-                             f"height), got {height}")
+        if height < (AUGMENT_HEIGHTS[1] if augment else DIGIT_SIZE):
+            raise ValueError(f"DigitStrings: height must be >= "
+                             f"{AUGMENT_HEIGHTS[1] if augment else DIGIT_SIZE} (the digit "
+                             f"images' height{', resized' if augment else ''}), got {height}")
         gap = tuple(gap)
         if len(gap) != 2 or gap[0] > gap[1] or gap[0] <= -DIGIT_SIZE:
             raise ValueError(f"DigitStrings: gap must be (low, high) with -{DIGIT_SIZE} < low <= "
@@ -243,7 +260,7 @@ class DigitStrings(torch.utils.data.Dataset):
             raise ValueError(f"DigitStrings: margin must be >= 0, got {margin}")
         self.split, self.size, self.seed = split, size, seed
         self.min_len, self.max_len, self.height = min_len, max_len, height
-        self.gap, self.margin = gap, margin
+        self.gap, self.margin, self.augment = gap, margin, augment
         self.images, self.labels = load_digit_images(root)
         self.source_indices = split_sources(self.labels, split_seed, fractions)[split]
         if len(self.source_indices) == 0:
@@ -251,29 +268,49 @@ class DigitStrings(torch.utils.data.Dataset):
                              f"images is empty (fractions {tuple(fractions)}); give more images "
                              f"or a larger {split} fraction")
         self._layouts = self._draw()
-        self.line_sources = [srcs for srcs, _, _, _ in self._layouts]
+        self._cache: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
+        self.line_sources = [layout[0] for layout in self._layouts]
         self.digits = [[int(self.labels[k]) for k in srcs] for srcs in self.line_sources]
 
-    def _draw(self) -> list[tuple[list[int], list[int], list[int], int]]:
-        """Per line: (source indices, row offsets, column positions, width)."""
+    def _draw(self) -> list[tuple]:
+        """Per line: (source indices, row offsets, column positions, width, digit sizes (h, w)
+        and ink gains, the last two ``None`` without ``augment``)."""
         rng = np.random.default_rng([self.seed, SPLITS.index(self.split)])
         layouts = []
         for _ in range(self.size):
             n = int(rng.integers(self.min_len, self.max_len + 1))
             srcs = rng.choice(self.source_indices, size=n).tolist()
-            offsets = rng.integers(0, self.height - DIGIT_SIZE + 1, size=n).tolist()
+            if self.augment:
+                hs = rng.integers(AUGMENT_HEIGHTS[0], AUGMENT_HEIGHTS[1] + 1, size=n)
+                ws = rng.integers(AUGMENT_WIDTHS[0], AUGMENT_WIDTHS[1] + 1, size=n)
+                gains = rng.uniform(AUGMENT_GAIN, 1.0, size=n).tolist()
+                sizes = list(zip(hs.tolist(), ws.tolist()))
+            else:
+                hs = ws = np.full(n, DIGIT_SIZE)
+                sizes = gains = None
+            offsets = rng.integers(0, self.height - hs + 1).tolist()
             gaps = rng.integers(self.gap[0], self.gap[1] + 1, size=n - 1)
             left, right = rng.integers(0, self.margin + 1, size=2)
-            xs = (left + np.concatenate([[0], np.cumsum(DIGIT_SIZE + gaps)])).tolist()
-            layouts.append((srcs, offsets, xs, int(xs[-1] + DIGIT_SIZE + right)))
+            xs = (left + np.concatenate([[0], np.cumsum(ws[:-1] + gaps)])).tolist()
+            layouts.append((srcs, offsets, xs, int(xs[-1] + ws[-1] + right), sizes, gains))
         return layouts
+
+    def _resized(self, k: int, size: tuple[int, int]) -> np.ndarray:
+        """Source image ``k`` resized to ``size``, cached (1,078 images x 15 sizes at most)."""
+        key = (k, size)
+        if key not in self._cache:
+            self._cache[key] = _resize(self.images[k], size)
+        return self._cache[key]
 
     def __len__(self) -> int:
         return self.size
 
     def __getitem__(self, index: int) -> tuple[Tensor, list[int]]:
-        srcs, offsets, xs, width = self._layouts[index]
-        canvas = render_line([self.images[k] for k in srcs], offsets, xs, self.height, width)
+        srcs, offsets, xs, width, sizes, gains = self._layouts[index]
+        images = [self.images[k] for k in srcs]
+        if sizes is not None:
+            images = [self._resized(k, size) * gain for k, size, gain in zip(srcs, sizes, gains)]
+        canvas = render_line(images, offsets, xs, self.height, width)
         return torch.from_numpy(canvas).unsqueeze(0), list(self.digits[index])
 
     def text(self, index: int) -> str:

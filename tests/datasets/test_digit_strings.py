@@ -126,3 +126,31 @@ def test_bad_arguments_name_what_was_wrong(tmp_path):
     # one image per class: round(0.2 * 1) = 0 go to val, so the val split is empty
     with pytest.raises(ValueError, match="the val split of the 10 source images is empty"):
         DigitStrings("val", 2, root=tmp_path)
+
+
+def test_augmented_lines_resize_each_digit_and_stay_deterministic(tmp_path):
+    _write_digits(tmp_path / "digits.csv")
+    kwargs = dict(seed=2, height=9, gap=(0, 0), margin=0, root=tmp_path,
+                  fractions=(0.4, 0.3, 0.3), augment=True)
+    ds = DigitStrings("train", 30, **kwargs)
+    seen = set()
+    for i in range(len(ds)):
+        image, digits = ds[i]
+        sizes, gains = ds._layouts[i][4:]
+        assert len(sizes) == len(gains) == len(digits)
+        # no gaps or margins: the line is exactly as wide as its resized digits
+        assert image.shape == (1, 9, sum(w for _, w in sizes))
+        assert all(7 <= h <= 9 and 6 <= w <= 10 for h, w in sizes)
+        assert all(0.6 <= g <= 1 for g in gains) and float(image.max()) <= 1
+        seen |= set(sizes)
+        # every digit's block of columns holds ink, at most its gain
+        x = 0
+        for (_, w), g in zip(sizes, gains):
+            block = image[0, :, x:x + w]
+            assert 0 < float(block.max()) <= g + 1e-6
+            x += w
+    assert len(seen) > 5
+    again = DigitStrings("train", 30, **kwargs)
+    assert all(torch.equal(ds[i][0], again[i][0]) for i in range(30))
+    with pytest.raises(ValueError, match="height must be >= 9"):
+        DigitStrings("train", 2, height=8, augment=True, root=tmp_path)
