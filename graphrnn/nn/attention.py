@@ -3,7 +3,7 @@
 Luong, Pham & Manning 2015, "Effective Approaches to Attention-based Neural Machine Translation",
 https://arxiv.org/abs/1508.04025 (the ``"general"`` score); Bahdanau, Cho & Bengio 2015, "Neural
 Machine Translation by Jointly Learning to Align and Translate", https://arxiv.org/abs/1409.0473
-(the ``"additive"`` score).
+(the ``"additive"`` score); Luong et al.'s ``"dot"`` score has no parameters.
 """
 from __future__ import annotations
 
@@ -18,17 +18,18 @@ __all__ = ["Attention"]
 class Attention(nn.Module):
     r"""Global attention of a query :math:`h` (B, H) over a memory :math:`m_1..m_S` (B, S, M)::
 
+        e_s = h^T m_s                         ("dot", Luong et al. 2015; needs H == M)
         e_s = h^T W_a m_s                     ("general", Luong et al. 2015)
         e_s = v^T tanh(W_q h + W_k m_s)       ("additive", Bahdanau et al. 2015)
         a = softmax_s(e)  (masked positions get weight 0),   context = sum_s a_s m_s
 
-    The memory side (:math:`W_a m` or :math:`W_k m`) is computed once per source by
+    The memory side (:math:`m`, :math:`W_a m` or :math:`W_k m`) is computed once per source by
     :meth:`keys` and reused at every decoder step.
 
     Args:
         query_size (int): H.
         memory_size (int): M.
-        score (str): ``"general"`` or ``"additive"``. (default: ``"general"``)
+        score (str): ``"dot"``, ``"general"`` or ``"additive"``. (default: ``"general"``)
 
     Shape:
         - query: (B, H); keys: (B, S, H) from :meth:`keys`; memory: (B, S, M); mask: (B, S)
@@ -36,21 +37,25 @@ class Attention(nn.Module):
         - output: ``(context (B, M), weights (B, S))``.
     """
 
-    SCORES = ("general", "additive")
+    SCORES = ("dot", "general", "additive")
 
     def __init__(self, query_size: int, memory_size: int, score: str = "general"):
         super().__init__()
         if score not in self.SCORES:
             raise ValueError(f"Attention: score must be one of {self.SCORES}, got {score!r}")
+        if score == "dot" and query_size != memory_size:
+            raise ValueError(f"Attention: the 'dot' score needs query_size == memory_size, got "
+                             f"{query_size} and {memory_size}")
         self.query_size, self.memory_size, self.score = query_size, memory_size, score
-        self.key = nn.Linear(memory_size, query_size, bias=False)  # W_a m, computed once per source
+        if score != "dot":  # W_a m (or W_k m), computed once per source
+            self.key = nn.Linear(memory_size, query_size, bias=False)
         if score == "additive":
             self.query = nn.Linear(query_size, query_size, bias=True)
             self.v = nn.Linear(query_size, 1, bias=False)
 
     def keys(self, memory: Tensor) -> Tensor:
         """Precompute the memory side once per source: (B, S, M) -> (B, S, H)."""
-        return self.key(memory)
+        return memory if self.score == "dot" else self.key(memory)
 
     def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor
                 ) -> tuple[Tensor, Tensor]:

@@ -84,6 +84,8 @@ class Trainer:
         restore_best (bool): load the best weights into ``model`` when ``fit`` ends.
             (default: ``False``)
         tensorboard (bool): also log to TensorBoard if it is installed. (default: ``True``)
+        time_budget (float, optional): wall-clock seconds of ``fit`` (checked after each batch)
+            after which the epoch ends, is validated and saved, and training stops. (One process)
 
     Example::
 
@@ -106,7 +108,7 @@ class Trainer:
                  out_dir: str | os.PathLike | None = None, resume: bool | str | os.PathLike = False,
                  config: dict | None = None, vocab: list[str] | None = None, progress: bool = True,
                  batch_size_fn: Callable[[Any], int] = batch_size_of, restore_best: bool = False,
-                 tensorboard: bool = True):
+                 tensorboard: bool = True, time_budget: float | None = None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
                              f"got {scheduler_interval!r}")
@@ -119,7 +121,8 @@ class Trainer:
             raise ValueError(f"max_epochs must be a positive int, got {max_epochs!r}")
         if patience is not None and patience < 1:
             raise ValueError(f"patience must be a positive int or None, got {patience!r}")
-        for name, v in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
+        for name, v in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value),
+                        ("time_budget", time_budget)):
             if v is not None and not v > 0:
                 raise ValueError(f"{name} must be positive or None, got {v!r}")
         if resume and not isinstance(resume, (str, os.PathLike)) and out_dir is None:
@@ -139,6 +142,7 @@ class Trainer:
         self.resume, self.config, self.vocab = resume, config or {}, vocab
         self.progress, self.batch_size_fn = progress, batch_size_fn
         self.restore_best, self.tensorboard = restore_best, tensorboard
+        self.time_budget, self._deadline = time_budget, math.inf
         # loop state, saved in checkpoints
         self.epoch = 0  # completed epochs
         self.best_score: float | None = None
@@ -237,6 +241,8 @@ class Trainer:
             bar.update(1)
             if not bar.disable:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in avg.compute().items()}, refresh=False)
+            if time.perf_counter() >= self._deadline:
+                break
         if avg.count == 0:
             raise ValueError("train_loader yielded no batches; expected at least one")
         return avg.all_reduce().compute()
@@ -268,6 +274,9 @@ class Trainer:
         """
         info = D.init_distributed(device=self.device)
         rank, main = info.rank, info.is_main
+        if self.time_budget is not None and info.world_size > 1:  # ranks would stop apart, hang
+            raise ValueError(f"time_budget works in one process only, not {info.world_size}")
+        self._deadline = time.perf_counter() + (self.time_budget or math.inf)
         if self.device is None:
             param = next(self.model.parameters(), None)
             self.device = info.device if info.world_size > 1 or param is None else param.device
@@ -345,7 +354,8 @@ class Trainer:
                 self._best_state = copy.deepcopy(D.unwrap_model(self.model).state_dict())
         else:
             self.bad_epochs += 1
-        self.stopped = self.patience is not None and self.bad_epochs >= self.patience
+        out_of_time = time.perf_counter() >= self._deadline
+        self.stopped = out_of_time or self.patience is not None and self.bad_epochs >= self.patience
         self.history.append(row)
         rng = get_rng_state()
         if loader_gen is not None:
@@ -361,8 +371,9 @@ class Trainer:
         if not bar.disable:
             shown = " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
             best = " *" if improved else ""
-            stop = f" (stopping: no improvement in {self.monitor} for {self.bad_epochs} epochs)" \
-                if self.stopped else ""
+            stop = f" (stopping: time budget of {self.time_budget:g} s spent)" if out_of_time \
+                else f" (stopping: no improvement in {self.monitor} for {self.bad_epochs} " \
+                f"epochs)" if self.stopped else ""
             bar.write(f"epoch {self.epoch}/{self.max_epochs} {shown}{best}{stop}")
 
 
