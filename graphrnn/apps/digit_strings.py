@@ -1,13 +1,13 @@
 """Offline handwriting: a CNN-BiLSTM with CTC reads lines of real handwritten digits.
 
-The digits are UCI optdigits as shipped with scikit-learn (1,797 images of 8x8 pixels, 43
-writers; pip install "graphrnn[sklearn]", or --root a folder with digits.csv.gz). The source
-images are split per class 60/20/20 into train/val/test (1,078 / 359 / 360 images) before any
-line is made, so no test line holds a training image. A line is 3-8 of its split's images side by
-side on a 16-pixel-high canvas, each at a random height (vertical jitter 0-8 pixels) and a random
-gap (-1 to 4 pixels) from its neighbour (graphrnn.datasets.DigitStrings; dataset card
-datasets/digit_strings.md). Training lines also resize each digit (7-9 x 6-10 pixels) and scale
-its ink (0.6-1); validation and test lines show the images as they are.
+The digits are UCI optdigits as shipped with scikit-learn (1,797 images of 8x8 pixels, UCI's
+test part by 13 writers; pip install "graphrnn[sklearn]", or --root a folder with
+digits.csv.gz). The source images are split per class 60/20/20 into train/val/test (1,078 / 359 /
+360 images) before any line is made, so no test line holds a training image. A line is 3-8 of its
+split's images side by side on a 16-pixel-high canvas, each at a random height (vertical jitter
+0-8 pixels) and a random gap (-1 to 4 pixels) from its neighbour (graphrnn.datasets.DigitStrings;
+dataset card datasets/digit_strings.md). Training lines also resize each digit (7-9 x 6-10
+pixels) and scale its ink (0.6-1); validation and test lines show the images as they are.
 
 The reader (graphrnn.models.line_reader.LineReader) is a ConvEncoder over the line image whose
 columns feed a BiLSTM and a CTC head (CRNN, Shi et al. 2015); only the digit string is the

@@ -1,9 +1,10 @@
 r"""Lines of real handwritten digits for offline handwriting recognition with CTC.
 
 The source is UCI optdigits as shipped by scikit-learn (:func:`sklearn.datasets.load_digits`):
-1,797 images of 8x8 pixels, values 0-16, by 43 writers. The *source images* are split first, per
-class, 60 / 20 / 20 into train / val / test with a fixed seed (:func:`split_sources`); a line of
-a split is then drawn from that split's images only, so no test line holds a training image.
+1,797 images of 8x8 pixels, values 0-16 (UCI's test part, by 13 writers). The *source images* are
+split first, per class, 60 / 20 / 20 into train / val / test with a fixed seed
+(:func:`split_sources`); a line of a split is then drawn from that split's images only, so no test
+line holds a training image.
 
 A line of ``min_len..max_len`` digits is the digit images side by side on a canvas ``height``
 pixels high: each digit at its own random height (``0..height - 8`` pixels from the top, the
