@@ -45,6 +45,7 @@ APP = "pendigits"
 MODELS = ("classifier", "mdn")
 FOLDERS = {"classifier": "recognizer", "mdn": "mdn"}
 DIGITS = 10
+SHOW = 16  # most digits (of each class, with --all) drawn on generate's grid
 #: ``--model mdn`` on the command line takes the generator's defaults (graphrnn.apps._preset).
 PRESET_FLAG = "--model"
 PRESETS = {"classifier": {},
@@ -93,7 +94,8 @@ class Evaluate(EvaluateConfig):
 @dataclass
 class Generate(GenerateConfig):
     digit: int = option(7, "the digit to draw", min=0, max=9)
-    num: int = option(16, "digits to draw", min=1, max=1000)
+    num: int = option(16, "digits to draw (of each class with --all); the grid shows 16 of "
+                      "them, the recogniser reads all", min=1, max=10000)
     all: bool = option(False, "draw --num digits of every class, a row each")
     bias: float = option(0.0, "sampling bias b >= 0 (Graves eq. 61-62): sigma * exp(-b), "
                          "sharper mixture weights; 0 samples the model itself", min=0)
@@ -215,11 +217,13 @@ def _plot_confusion(matrix, path, title: str) -> None:
     off = matrix.clone()
     off.fill_diagonal_(0)
     ax.imshow(off.numpy(), cmap="Reds")  # colour shows the errors; the diagonal is written
+    dark = 0.5 * max(int(off.max()), 1)
     for i in range(DIGITS):
         for j in range(DIGITS):
             if matrix[i, j]:
                 ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center",
-                        fontsize=7 if i == j else 8, weight="normal" if i == j else "bold")
+                        fontsize=7 if i == j else 8, weight="normal" if i == j else "bold",
+                        color="white" if int(off[i, j]) > dark else "black")
     ax.set_xticks(range(DIGITS))
     ax.set_yticks(range(DIGITS))
     ax.set_xlabel("predicted")
@@ -437,11 +441,15 @@ def generate(config: Generate) -> dict:
         score = _sample_score(recognizer, drawn, digits, device)
         labels = [f"read {p}" for p in score["pred"].tolist()]
         result.update(recognized=score["acc"], per_digit=score["per_digit"])
-    rows, cols = (DIGITS, config.num) if config.all else _grid(config.num)
+    # the grid shows at most SHOW digits (SHOW per class with --all); all of them are scored
+    shown = min(config.num, SHOW)
+    keep = (torch.arange(len(digits)) % config.num) < shown
+    rows, cols = (DIGITS, shown) if config.all else _grid(shown)
     image.parent.mkdir(parents=True, exist_ok=True)
     what = "0-9" if config.all else str(config.digit)
-    _plot_digits(drawn, image, rows, cols, labels, f"digit {what} drawn by the MDN "
-                 f"(bias {config.bias:g})")
+    _plot_digits(drawn[keep], image, rows, cols,
+                 None if labels is None else [t for t, k in zip(labels, keep.tolist()) if k],
+                 f"digit {what} drawn by the MDN (bias {config.bias:g})")
     line = f"pendigits: {len(digits)} digits {what} drawn (bias {config.bias:g}) -> {image}"
     if recognizer is not None:
         line += (f"; the recogniser ({recognizer_path}) reads {100 * result['recognized']:.1f}% "
