@@ -19,6 +19,17 @@ over seeds 0 and 1; Tai et al. used 1e-4.) Tai et al.'s settings with tuned vect
 word-vector learning rate 0.1 and no input dropout; --no-lowercase keeps case (for cased vectors
 such as GloVe 840B).
 
+The same sentences as chains (issue #13: a sequence model and a tree model are one recurrence on
+two graphs): --structure chain scores every phrase with an LSTM (graphrnn.nn.LSTM) run over that
+phrase's words alone, in order; --bidirectional makes it a BiLSTM (both final states to the
+classifier; the tree refuses it: its nodes already cover their whole span, leaves to root). The
+word vectors, dropouts, classifier, vocabulary, batches of trees, optimiser, Trainer, dev-picked
+epoch and evaluation are the tree's (graphrnn/models/sentence_classifier.py). The chain trains on
+the sentences only by default (--labels root), as the LSTM baselines of Tai et al.'s released
+code (stanfordnlp/treelstm, sentiment/LSTMSentiment.lua) do: every phrase as its own chain
+(--labels all) is 8x the word-steps of an epoch on SST. The root ignores the parse: the same words
+under other brackets get the same prediction.
+
 Your own data: --train/--dev/--test FILE, one tree a line in SST's format, an integer label 0-4
 on every node, e.g. (3 (2 It) (4 (2 is) (4 good))). Files not given come from --root.
 
