@@ -50,7 +50,7 @@ class Config(TrainConfig):
     dropout: float = option(0.0, "dropout before the classifier", min=0, max=0.9)
     lr: float = option(3e-3, "Adam learning rate (cosine decay to 0)", positive=True)
     weight_decay: float = option(0.0, "decoupled weight decay (AdamW)", min=0)
-    batch_images: int = option(32, "pictures per batch; each brings all its questions (~10)",
+    batch_images: int = option(8, "pictures per batch; each brings all its questions (~10)",
                                min=1)
     val_fraction: float = option(0.1, "share of train pictures held out for validation",
                                  positive=True, max=0.5)

@@ -5,9 +5,13 @@ The two-branch model of Antol et al. 2015, "VQA: Visual Question Answering"
 (https://arxiv.org/abs/1505.00468), trained from scratch on small pictures::
 
     v = ReLU(W_v max_{i,j} CNN(image)[:, i, j] + b_v)       (B, F)  the picture
-    q = ReLU(W_q h_T + b_q)                                 (B, F)  the question
+    q = tanh(W_q h_T + b_q)                                 (B, F)  the question
     z = [q; v; q * v]                                       (B, 3F) concatenation and product
     p(answer | image, question) = softmax(W_2 ReLU(W_1 z))  (B, A)
+
+``q`` is signed and ``v`` is not, so a question can turn a seen attribute (``v_d > 0``) into
+evidence for or against an answer through ``q_d * v_d`` ("is there a red shape?" against "is
+there not a red shape?").
 
 ``CNN`` is :class:`graphrnn.nn.ConvEncoder`; its grid is max-pooled over positions, so a shape
 is recognised wherever it lies (``image_pool="flatten"`` keeps the positions instead: measured on
@@ -115,7 +119,7 @@ class VQANet(nn.Module):
                                           enforce_sorted=False)
             _, h_n = self.rnn(packed)
             state = (h_n[0] if isinstance(h_n, tuple) else h_n)[-1]  # last layer, (B, H)
-        return F.relu(self.question_proj(state))
+        return torch.tanh(self.question_proj(state))
 
     def encode_image(self, images: Tensor) -> Tensor:
         """(U, 3, H, W) -> v (U, F)."""
