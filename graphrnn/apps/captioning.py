@@ -17,8 +17,11 @@ attention_K.png: the attention map over the image at every generated word.
 With --dataset coco or flickr8k and --root FOLDER it trains on your copy of those sets
 (graphrnn.datasets.CaptionFolder, datasets/caption_folder.md); only BLEU is reported there.
 
-    graphrnn train captioning --out runs/captioning                    # 3-4 objects: BLEU-4 0.xx
+    graphrnn train captioning --out runs/captioning
+        # 12 epochs, 7.3 CPU-minutes; test scenes with 3-4 objects, greedy: BLEU-4 0.905,
+        # object F1 0.991 (all test scenes: BLEU-4 0.904, F1 0.993)
     graphrnn train captioning --no-attention --out runs/captioning_mean
+        # 4.3 CPU-minutes; 3-4 objects: BLEU-4 0.678, object F1 0.438
     graphrnn evaluate captioning --checkpoint runs/captioning/best.pt --beam 3
 """
 from __future__ import annotations
