@@ -259,9 +259,25 @@ def generate(config: Generate) -> dict:
             "unknown_words": unknown}
 
 
+def _predictions(model, data, vocab, device):
+    """The answer the model gives to every question of ``data``, (Q,) in the data set's order."""
+    import torch
+
+    from ..datasets.easy_vqa import VQACollate
+
+    collate = VQACollate(data, vocab)
+    order = torch.cat(collate.questions_of)  # the loader's question order
+    with torch.no_grad():
+        guesses = torch.cat([model(b.images.to(device), b.questions.to(device),
+                                   b.lengths.to(device), b.image_index.to(device)).argmax(1).cpu()
+                             for b in _loader(collate)])
+    return torch.empty_like(guesses).index_put_((order,), guesses)
+
+
 def _gallery(model, data, vocab, count: int, seed: int, path: Path, device) -> None:
-    """A grid of ``count`` test pictures, each with one question (kinds taken in turn), the
-    right answer and the model's, written to ``path``."""
+    """A grid of ``count`` test pictures with one question each, the right answer and the
+    model's, written to ``path``: up to half of them questions the model got wrong (red), the
+    rest drawn kind by kind (shape, color, yes/no)."""
     import random
 
     import matplotlib
@@ -270,9 +286,12 @@ def _gallery(model, data, vocab, count: int, seed: int, path: Path, device) -> N
 
     from ..datasets.easy_vqa import KINDS
 
+    model.eval()
     rng = random.Random(seed)
+    wrong = (_predictions(model, data, vocab, device) != data.targets).nonzero().flatten()
+    picked = rng.sample(wrong.tolist(), min(len(wrong), count // 2))
+    seen = {int(data.image_index[i]) for i in picked}
     by_kind = {k: [i for i, kind in enumerate(data.kinds) if kind == k] for k in KINDS}
-    picked, seen = [], set()
     while len(picked) < min(count, len(data)):
         pool = by_kind[KINDS[len(picked) % len(KINDS)]] or range(len(data))
         for _ in range(100):  # a picture not shown yet, when there is one

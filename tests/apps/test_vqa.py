@@ -68,6 +68,16 @@ def test_evaluate_rebuilds_the_model_from_the_checkpoint(trained, tmp_path):
     again = apps.call("vqa", "evaluate", ["--checkpoint", str(out / "best.pt"), "--gallery", "0",
                                           "--out", str(tmp_path)])
     assert again == pytest.approx(results["test"])
+    # the gallery's per-question answers agree with the evaluation's accuracy
+    from graphrnn.apps.config import parse_config
+    from graphrnn.apps.vqa import Evaluate, _load, _predictions
+    from graphrnn.datasets import EasyVQA
+
+    model, vocab, _, _, device = _load(parse_config(Evaluate, ["--checkpoint",
+                                                               str(out / "best.pt")], "t"))
+    test = EasyVQA(root, "test")
+    right = (_predictions(model, test, vocab, device) == test.targets).float().mean()
+    assert float(right) == pytest.approx(again["acc"])
 
 
 def test_generate_answers_with_the_top_probabilities(trained, tmp_path, capsys):
