@@ -57,8 +57,9 @@ class Config(TrainConfig):
     task: str | None = option(None, "regression or classification (binary 0/1 labels); "
                               "default: the data set's, regression for --csv",
                               choices=("regression", "classification"))
-    split: str = option("random", "random (with --seed) or Bemis-Murcko scaffold",
-                        choices=("random", "scaffold"))
+    split: str = option("random", "random (with --seed), Bemis-Murcko scaffold (deterministic: "
+                        "the largest groups train), or scaffold_balanced (groups shuffled with "
+                        "--seed, chemprop's)", choices=("random", "scaffold", "scaffold_balanced"))
     core: str = option("dmpnn", "message passing: MPNN, directed MPNN or graph-network blocks",
                        choices=("mpnn", "dmpnn", "gn"))
     readout: str = option("sum", "per-molecule readout; additive sums per-atom outputs",
@@ -186,6 +187,21 @@ def _splits(config: Config):
                          "80/10/10")
     splits = split_dataset(dataset, config.split, seed=config.seed)
     return splits, config.task or task, names, name, targets
+
+
+def _warn_one_class(config: Config, parts: dict, targets: list[str]) -> None:
+    """Say so when a validation or test part holds one class of a target: its ROC-AUC is
+    undefined (nan) and the best epoch cannot be chosen on it."""
+    import torch
+
+    for part, subset in parts.items():
+        y = torch.cat([subset[i].y.view(1, -1) for i in range(len(subset))])
+        for j, target in enumerate(targets):
+            labels = y[:, j][~torch.isnan(y[:, j])]
+            if labels.numel() and bool((labels == labels[0]).all()):
+                print(f"warning: the {part} part of the {config.split} split holds only "
+                      f"{target} = {labels[0]:g} ({labels.numel()} molecules), so its ROC-AUC "
+                      "is undefined; try --split scaffold_balanced or --split random")
 
 
 def _model(config: Config, num_targets: int, task: str, descriptor_size: int):
@@ -353,6 +369,8 @@ def train(config: Config) -> dict:
           f"{len(test_set)} molecules" + (f", {len(names)} descriptors" if names else "")
           + f" ({timer.seconds:.1f}s to featurise)")
     config.task = task
+    if task == "classification":
+        _warn_one_class(config, {"validation": val_set, "test": test_set}, targets)
     out = Path(config.out)
     rows, baseline_rows = [], []
     if config.baselines:

@@ -14,7 +14,9 @@ from torch.utils.data import Subset
 from ..structures.descriptors import parse_smiles
 
 __all__ = ["target_stats", "descriptor_stats", "random_split", "murcko_scaffold",
-           "scaffold_split", "split_dataset"]
+           "scaffold_split", "balanced_scaffold_split", "split_dataset", "SPLITS"]
+
+SPLITS = ("random", "scaffold", "scaffold_balanced")
 
 
 def target_stats(dataset) -> tuple[Tensor, Tensor]:
@@ -128,12 +130,50 @@ def scaffold_split(dataset, fractions: Sequence[float] = (0.8, 0.1, 0.1),
     return [Subset(dataset, p) for p in parts]
 
 
+def balanced_scaffold_split(dataset, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
+                            include_chirality: bool = False) -> list[Subset]:
+    """Bemis-Murcko scaffold split with shuffled groups: chemprop's ``scaffold_balanced`` (Yang et
+    al. 2019, https://doi.org/10.1021/acs.jcim.9b00237).
+
+    Scaffold groups larger than half a later part (``fractions[k] * n / 2`` for any ``k > 0``)
+    come first, then the others, each list shuffled with ``seed``; each group goes whole to the
+    first part it fits in (cumulative cuts as :func:`scaffold_split`), else to the last part. No
+    scaffold is shared between parts, as in :func:`scaffold_split`, but the parts do not depend
+    on the order of the file: where a file is sorted by label (BBBP ends with 600 positives),
+    the deterministic split's validation and test parts hold one class only.
+
+    Args: as :func:`scaffold_split`, and ``seed`` for the shuffles (default 0).
+    """
+    n = len(dataset)
+    _sizes(n, fractions)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, smiles in enumerate(_smiles_of(dataset)):
+        groups[murcko_scaffold(smiles, include_chirality)].append(i)
+    limit = min(fractions[1:]) * n / 2 if len(fractions) > 1 else n
+    big = [g for g in groups.values() if len(g) > limit]
+    small = [g for g in groups.values() if len(g) <= limit]
+    rng = random.Random(seed)
+    rng.shuffle(big)
+    rng.shuffle(small)
+    cuts = [sum(fractions[:k + 1]) * n for k in range(len(fractions) - 1)]
+    parts: list[list[int]] = [[] for _ in fractions]
+    for group in big + small:
+        k = 0
+        while k < len(cuts) and sum(map(len, parts[:k + 1])) + len(group) > cuts[k]:
+            k += 1
+        parts[k].extend(group)
+    return [Subset(dataset, sorted(p)) for p in parts]
+
+
 def split_dataset(dataset, split: str = "random", seed: int = 0,
                   fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> list[Subset]:
-    """``[train, val, test]`` subsets: ``"random"`` (shuffled with ``seed``) or ``"scaffold"``
-    (Bemis-Murcko, deterministic)."""
+    """``[train, val, test]`` subsets: ``"random"`` (shuffled with ``seed``), ``"scaffold"``
+    (Bemis-Murcko, deterministic) or ``"scaffold_balanced"`` (Bemis-Murcko groups shuffled with
+    ``seed``, :func:`balanced_scaffold_split`)."""
     if split == "random":
         return random_split(dataset, fractions, seed=seed)
     if split == "scaffold":
         return scaffold_split(dataset, fractions)
-    raise ValueError(f"split={split!r} is not supported; expected 'random' or 'scaffold'")
+    if split == "scaffold_balanced":
+        return balanced_scaffold_split(dataset, fractions, seed=seed)
+    raise ValueError(f"split={split!r} is not supported; expected one of {SPLITS}")

@@ -221,3 +221,17 @@ def test_predict_needs_smiles_and_names_a_missing_column(user_csv, tmp_path):
 def csv_rows(path):
     import csv
     return list(csv.DictReader(path.open()))
+
+
+def test_a_one_class_validation_or_test_part_is_named(capsys):
+    from types import SimpleNamespace
+
+    from graphrnn.apps.molecules import _warn_one_class
+
+    part = [SimpleNamespace(y=torch.tensor([[1.0]])) for _ in range(3)]
+    mixed = part + [SimpleNamespace(y=torch.tensor([[0.0]]))]
+    _warn_one_class(SimpleNamespace(split="scaffold"), {"validation": mixed, "test": part},
+                    ["p_np"])
+    out = capsys.readouterr().out
+    assert "test part of the scaffold split holds only p_np = 1 (3 molecules)" in out
+    assert "validation" not in out and "scaffold_balanced" in out

@@ -175,3 +175,22 @@ def test_scaffold_split_keeps_scaffolds_apart(small):
     assert len(train) <= 0.6 * len(SMILES) + 1e-9
     again = scaffold_split(small, (0.6, 0.2, 0.2))
     assert [list(p.indices) for p in again] == [list(p.indices) for p in (train, valid, test)]
+
+
+def test_balanced_scaffold_split_shuffles_whole_groups_with_the_seed(small):
+    from graphrnn.datasets.molecule_splits import balanced_scaffold_split, split_dataset
+
+    splits = {seed: balanced_scaffold_split(small, (0.6, 0.2, 0.2), seed=seed)
+              for seed in range(6)}
+    for parts in splits.values():
+        scaffolds = [{murcko_scaffold(SMILES[i]) for i in p.indices} for p in parts]
+        assert not (scaffolds[0] & scaffolds[1] or scaffolds[0] & scaffolds[2]
+                    or scaffolds[1] & scaffolds[2])
+        assert sorted(sum((list(p.indices) for p in parts), [])) == list(range(len(SMILES)))
+        assert [len(p) for p in parts][0] <= 0.6 * len(SMILES) + 1e-9
+    tests = {tuple(parts[2].indices) for parts in splits.values()}
+    assert len(tests) > 1                                   # the seed moves the small groups
+    again = split_dataset(small, "scaffold_balanced", seed=3, fractions=(0.6, 0.2, 0.2))
+    assert [list(p.indices) for p in again] == [list(p.indices) for p in splits[3]]
+    with pytest.raises(ValueError, match="scaffold_balanced"):
+        split_dataset(small, "cluster")
