@@ -13,6 +13,10 @@ image switches a branch off; --compare trains all three into OUT/both, OUT/quest
 and prints them side by side. Needs the vision extra: pip install "graphrnn[vision]".
 
     graphrnn train vqa --compare --out runs/vqa      # the table of the README
+    # test accuracy (shape / color / yes-no), 10 epochs each, one thread:
+    #   question + image 99.96% (99.84 / 100.00 / 99.97), 593 s
+    #   question only    67.04% (35.80 / 11.33 / 82.54), 233 s
+    #   image only       36.44% ( 0.00 /  0.00 / 49.40), 554 s
     graphrnn evaluate vqa --checkpoint runs/vqa/both/best.pt
     graphrnn generate vqa --checkpoint runs/vqa/both/best.pt --image shape.png \\
         --question "what color is the shape?"
@@ -254,7 +258,7 @@ def generate(config: Generate) -> dict:
     if unknown:
         print(f"  (words not seen in training, read as <unk>: {', '.join(unknown)})")
     for answer, p in ranked:
-        print(f"  {answer:<10} {p:.3f}")
+        print(f"  {answer:<10} {p:.4f}" if p >= 1e-4 else f"  {answer:<10} {p:.1e}")
     return {"image": config.image, "question": config.question, "answers": ranked,
             "unknown_words": unknown}
 
