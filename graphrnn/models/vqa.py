@@ -14,8 +14,9 @@ evidence for or against an answer through ``q_d * v_d`` ("is there a red shape?"
 there not a red shape?").
 
 ``CNN`` is :class:`graphrnn.nn.ConvEncoder`; its grid is max-pooled over positions, so a shape
-is recognised wherever it lies (``image_pool="flatten"`` keeps the positions instead: measured on
-easy-VQA's pictures it learns shapes more slowly); ``h_T`` is the last state of a
+is recognised wherever it lies (``image_pool="flatten"`` keeps the positions instead; trained
+alone to name the shape of easy-VQA's train pictures for one epoch, the max-pooled CNN named 97.4%
+of the validation pictures' shapes, the flattened one 32.2%); ``h_T`` is the last state of a
 :class:`graphrnn.nn.LSTM` (or ``GRU``) run along the question's chain of words
 (``question_encoder="chain"``), or, for ``"bag"``, the mean of the word embeddings, which ignores
 the words' order. ``inputs="question"`` or ``"image"`` switches a branch off (``z`` is then ``q`` or
