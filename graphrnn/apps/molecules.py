@@ -34,6 +34,10 @@ forest) and metrics.csv / curves.png per member.
     graphrnn train esol --dataset bbbp --split scaffold
     graphrnn train tpsa                                   # rdkit's 5k NCI molecules
     graphrnn evaluate esol --checkpoint runs/esol/best.pt
+
+Size: one module serves six registry names (the CSV workflow and five presets) and three actions
+(train, evaluate, predict) that share the split, model rebuild, table and prediction-file code;
+split up, each part would import the others' private helpers.
 """
 from __future__ import annotations
 

@@ -42,6 +42,10 @@ MPNN, width 128, sum readout: lowest validation RMSE on ESOL). Scaling cannot be
 :meth:`MoleculeModel.fit_scaling` takes the target (and descriptor) statistics of the training
 molecules, and :func:`molecule_step` refuses to train a regression model whose target statistics
 were never set (or loaded from a checkpoint).
+
+Size: the model, its ensemble, its step and the scoring and prediction routines that the networks
+and the fingerprint baselines share, kept together so that a checkpoint is rebuilt and scored from
+one module.
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from ..datasets.conll import IGNORE, TaggedBatch, bmes_to_iobes
 from ..datasets.text import Vocab
 from ..nn.crf import CRF
 from ..nn.rnn import LSTM
-from ..tasks.metrics import conlleval
+from ..tasks.conlleval import conlleval
 
 __all__ = ["CharCNN", "BiLSTMTagger", "tagging_step", "evaluate_tagger"]
 

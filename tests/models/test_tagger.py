@@ -4,7 +4,7 @@ import torch
 
 from graphrnn.datasets.conll import TaggingEncoder, bmes_to_iobes, normalize_word
 from graphrnn.models.tagger import BiLSTMTagger, evaluate_tagger, tagging_step
-from graphrnn.tasks.metrics import conlleval, read_conlleval_file
+from graphrnn.tasks.conlleval import conlleval, read_conlleval_file
 
 torch.set_num_threads(1)
 

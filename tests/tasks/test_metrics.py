@@ -5,14 +5,8 @@ import pytest
 import torch
 
 from graphrnn.io import shared_data
-from graphrnn.tasks.metrics import (
-    accuracy,
-    conlleval,
-    exact_match,
-    get_chunks,
-    read_conlleval_file,
-    split_tag,
-)
+from graphrnn.tasks.conlleval import conlleval, get_chunks, read_conlleval_file, split_tag
+from graphrnn.tasks.metrics import accuracy, exact_match
 
 # word, gold, predicted; the comments say what each line tests
 HAND_FILE = """\
