@@ -43,6 +43,20 @@ _EXPORTS = {
     "lm_batch": "ngram",
     "token_nll": "ngram",
     "perplexity_from_nll": "ngram",
+    "corpus_bleu": "bleu",
+    "bleu_1_to_4": "bleu",
+    "BLEUScore": "bleu",
+    "edit_distance": "metrics",
+    "character_error_rate": "metrics",
+    "r2": "metrics",
+    "spearman": "metrics",
+    "pr_auc": "metrics",
+    "Mixture": "mixture_density",
+    "MixtureDensityHead": "mixture_density",
+    "split_mixture": "mixture_density",
+    "mixture_log_prob": "mixture_density",
+    "mixture_nll": "mixture_density",
+    "sample_mixture": "mixture_density",
 }
 __all__ = list(_EXPORTS)
 
