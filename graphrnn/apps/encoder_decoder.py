@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import TrainConfig, option
+from .config import EvaluateConfig, TrainConfig, option
 
-__all__ = ["EncoderDecoderConfig", "build_model", "fit", "translate", "bleu", "test_scores",
-           "load_trained", "plot_attention", "reply_loop"]
+__all__ = ["EncoderDecoderConfig", "EncoderDecoderEvaluate", "build_model", "fit", "translate",
+           "bleu", "test_scores", "load_trained", "plot_attention", "reply_loop"]
 
 
 @dataclass
@@ -50,6 +50,13 @@ class EncoderDecoderConfig(TrainConfig):
     beam: int = option(5, "beam width of the beam-search score", min=1)
     length_penalty: float = option(0.6, "GNMT length normalisation exponent alpha of beam "
                                    "search", min=0)
+
+
+@dataclass
+class EncoderDecoderEvaluate(EvaluateConfig):
+    """``graphrnn evaluate translation|seq2seq``: test BLEU of a checkpoint."""
+    beam: int = option(5, "beam width", min=1)
+    length_penalty: float = option(0.6, "GNMT length normalisation exponent", min=0)
 
 
 def build_model(config, src_size: int, tgt_size: int):

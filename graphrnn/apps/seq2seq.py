@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import ConfigError, EvaluateConfig, GenerateConfig, option
-from .encoder_decoder import EncoderDecoderConfig
+from .config import ConfigError, GenerateConfig, option
+from .encoder_decoder import EncoderDecoderConfig, EncoderDecoderEvaluate
 
 
 @dataclass
@@ -38,10 +38,7 @@ class Config(EncoderDecoderConfig):
     min_freq: int = option(1, "vocabulary: tokens seen at least this often in train", min=1)
 
 
-@dataclass
-class Evaluate(EvaluateConfig):
-    beam: int = option(5, "beam width", min=1)
-    length_penalty: float = option(0.6, "GNMT length normalisation exponent", min=0)
+Evaluate = EncoderDecoderEvaluate
 
 
 @dataclass

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import EvaluateConfig, GenerateConfig, option
-from .encoder_decoder import EncoderDecoderConfig
+from .config import GenerateConfig, option
+from .encoder_decoder import EncoderDecoderConfig, EncoderDecoderEvaluate
 
 
 @dataclass
@@ -38,10 +38,7 @@ class Config(EncoderDecoderConfig):
                           choices=("char", "jieba"))
 
 
-@dataclass
-class Evaluate(EvaluateConfig):
-    beam: int = option(5, "beam width", min=1)
-    length_penalty: float = option(0.6, "GNMT length normalisation exponent", min=0)
+Evaluate = EncoderDecoderEvaluate
 
 
 @dataclass
