@@ -164,28 +164,24 @@ def _splits(config: Config):
     configured data."""
     import warnings
 
-    import torch
-
     from ..datasets.molecule_splits import split_dataset
     from ..datasets.molecules import MoleculeCSV, load_molecule_dataset
 
+    limit = 300 if config.quick else None   # a few hundred molecules: smoke tests, the tour
     if config.csv is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")        # invalid rows are listed in .skipped
             dataset = MoleculeCSV(config.csv, config.smiles_col, config.target_col,
-                                  descriptors=config.descriptors)
+                                  descriptors=config.descriptors, limit=limit)
         task, name = "regression", str(config.csv)
         if dataset.skipped:
             print(f"{config.csv}: skipped {len(dataset.skipped)} row(s) whose SMILES rdkit "
                   f"cannot parse (first: line {dataset.skipped[0].line})")
     else:
-        dataset, task = load_molecule_dataset(config.dataset, config.root, config.descriptors)
+        dataset, task = load_molecule_dataset(config.dataset, config.root, config.descriptors,
+                                              limit=limit)
         name = config.dataset
     names, targets = dataset.descriptor_names, list(dataset.target_names)
-    if config.quick:      # a few hundred molecules, for smoke tests and the tour
-        smiles = dataset.smiles
-        dataset = torch.utils.data.Subset(dataset, range(min(len(dataset), 300)))
-        dataset.smiles = [smiles[i] for i in dataset.indices]
     if len(dataset) < 10:
         raise ValueError(f"{name}: {len(dataset)} molecules; need at least 10 to split "
                          "80/10/10")

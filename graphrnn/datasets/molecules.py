@@ -72,7 +72,10 @@ class _Molecules:
     transform: Callable[[Data], Data] | None
 
     def _setup(self, target_names: Sequence[str], on_invalid: str,
-               descriptors: bool | Sequence[str], source: str) -> None:
+               descriptors: bool | Sequence[str], source: str, limit: int | None = None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit={limit}: expected a positive number of molecules or None")
+        self.limit = limit
         if on_invalid not in ("skip", "raise"):
             raise ValueError(f"on_invalid={on_invalid!r} is not supported; expected 'skip' or "
                              "'raise'")
@@ -84,6 +87,8 @@ class _Molecules:
     def _featurise(self, records: Iterable) -> list[Data]:
         items = []
         for line, smiles, targets in records:
+            if self.limit is not None and len(items) == self.limit:   # the first `limit` only
+                break
             try:
                 data = from_smiles(smiles, descriptors=self.descriptor_names or False)
             except InvalidSmilesError as err:
@@ -142,13 +147,15 @@ class MoleculeDataset(_Molecules, Dataset):
             (``data.descriptors [1, 90]``), a sequence of ``rdkit.Chem.Descriptors`` names for
             those, ``False`` for none (default ``False``); the names used are in
             ``descriptor_names`` (``None`` without).
+        limit: keep only the first ``limit`` valid molecules, featurising no more (smoke tests;
+            default ``None``: all).
     """
 
     def __init__(self, records, target_names: Sequence[str], on_invalid: str = "skip",
                  transform: Callable[[Data], Data] | None = None, source: str = "records",
-                 descriptors: bool | Sequence[str] = False):
+                 descriptors: bool | Sequence[str] = False, limit: int | None = None):
         self.transform = transform
-        self._setup(target_names, on_invalid, descriptors, source)
+        self._setup(target_names, on_invalid, descriptors, source, limit)
         self.items = self._featurise(records)
 
 
@@ -190,12 +197,13 @@ class MoleculeCSV(_Molecules, FileDataset):
         transform: applied to each ``Data`` on access (default ``None``).
         descriptors: ``True``, a list of RDKit descriptor names, or ``False`` (the default), as
             in :class:`MoleculeDataset`.
+        limit: as in :class:`MoleculeDataset`. (default ``None``: all)
     """
 
     def __init__(self, path: str | os.PathLike, smiles_col: str = "smiles",
                  target_cols: str | Sequence[str] = (), on_invalid: str = "skip",
                  transform: Callable[[Data], Data] | None = None,
-                 descriptors: bool | Sequence[str] = False):
+                 descriptors: bool | Sequence[str] = False, limit: int | None = None):
         path = Path(path)
         target_cols = [target_cols] if isinstance(target_cols, str) else list(target_cols)
         if not target_cols:
@@ -203,7 +211,7 @@ class MoleculeCSV(_Molecules, FileDataset):
                              "holding the values to learn (target_cols=, --target-col)")
         self.path, self.smiles_col = path, smiles_col
         self.raw_file_names = (path.name,)
-        self._setup(target_cols, on_invalid, descriptors, str(path))
+        self._setup(target_cols, on_invalid, descriptors, str(path), limit)
         super().__init__(path.parent, transform, download=False)
 
     def process(self) -> list[Data]:
@@ -234,10 +242,10 @@ class TPSA(_Molecules, FileDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, on_invalid: str = "skip",
                  transform: Callable[[Data], Data] | None = None,
-                 descriptors: bool | Sequence[str] = False):
+                 descriptors: bool | Sequence[str] = False, limit: int | None = None):
         root = Path(root) if root is not None else _rdkit_nci()
         self.path = root / self.raw_file_names[0]
-        self._setup(["tpsa"], on_invalid, descriptors, str(self.path))
+        self._setup(["tpsa"], on_invalid, descriptors, str(self.path), limit)
         super().__init__(root, transform, download=False)
 
     def process(self) -> list[Data]:
@@ -268,12 +276,12 @@ class _MoleculeNet(MoleculeCSV):
 
     def __init__(self, root: str | os.PathLike, download: bool = True, on_invalid: str = "skip",
                  transform: Callable[[Data], Data] | None = None,
-                 descriptors: bool | Sequence[str] = False):
+                 descriptors: bool | Sequence[str] = False, limit: int | None = None):
         filename = self.url.rsplit("/", 1)[-1]
         self.md5 = {filename: self.checksum}
         self.source = self.url
         self.path, self.raw_file_names = Path(root) / filename, (filename,)
-        self._setup(self.target_cols, on_invalid, descriptors, str(self.path))
+        self._setup(self.target_cols, on_invalid, descriptors, str(self.path), limit)
         FileDataset.__init__(self, root, transform, download=download)
 
     def not_found(self, missing, why: str = ""):
@@ -350,7 +358,8 @@ def default_molecule_root() -> str:
 
 
 def load_molecule_dataset(name: str, root: str | None = None,
-                          descriptors: bool | Sequence[str] | None = False):
+                          descriptors: bool | Sequence[str] | None = False,
+                          limit: int | None = None):
     """``(dataset, task)`` for ``"tpsa"`` or a MoleculeNet name (``MOLECULENET``).
 
     Args:
@@ -358,6 +367,7 @@ def load_molecule_dataset(name: str, root: str | None = None,
         root: its folder (default: rdkit's copy for TPSA, :func:`default_molecule_root` else).
         descriptors: ``True``, a list of RDKit descriptor names, or ``False``/``None``; adds
             ``data.descriptors`` to every graph (:class:`MoleculeDataset`). (default ``False``)
+        limit: featurise only the first ``limit`` valid molecules (smoke tests). (default: all)
     """
     name = name.lower()
     if name != "tpsa" and name not in MOLECULENET:
@@ -366,6 +376,7 @@ def load_molecule_dataset(name: str, root: str | None = None,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")    # rdkit rejects a few SMILES; they are in .skipped
         if name == "tpsa":
-            return TPSA(root, descriptors=descriptors or False), "regression"
+            return TPSA(root, descriptors=descriptors or False, limit=limit), "regression"
         cls, task = MOLECULENET[name]
-        return cls(root or default_molecule_root(), descriptors=descriptors or False), task
+        return cls(root or default_molecule_root(), descriptors=descriptors or False,
+                   limit=limit), task

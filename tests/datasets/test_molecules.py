@@ -43,6 +43,17 @@ def test_csv_skips_invalid_rows_with_line_numbers(csv_path):
     assert batch.y.shape == (2, 2) and batch.num_graphs == 2
 
 
+def test_limit_keeps_the_first_valid_molecules_and_reads_no_further(csv_path):
+    # the first valid molecule only: line 3's invalid SMILES is never reached, so nothing skipped
+    ds = MoleculeCSV(csv_path, "smiles", ["a"], limit=1)
+    assert ds.smiles == ["CCO"] and ds.skipped == []
+    with pytest.warns(UserWarning, match="line 3"):
+        two = MoleculeCSV(csv_path, "smiles", ["a"], limit=2)
+    assert two.smiles == ["CCO", "c1ccccc1"] and [s.line for s in two.skipped] == [3]
+    with pytest.raises(ValueError, match="limit=0"):
+        MoleculeCSV(csv_path, "smiles", ["a"], limit=0)
+
+
 def test_csv_descriptors_are_opt_in(csv_path, recwarn):
     plain = MoleculeCSV(csv_path, "smiles", ["a", "b"])
     assert plain.descriptor_names is None and "descriptors" not in plain[0]
