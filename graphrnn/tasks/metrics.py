@@ -179,14 +179,7 @@ def roc_auc(scores, labels) -> float:
     n_neg = labels.numel() - n_pos
     if n_pos == 0 or n_neg == 0:
         return math.nan
-    order = torch.argsort(scores)
-    positions = torch.arange(1, scores.numel() + 1, dtype=torch.float64)
-    # average the ranks of tied scores
-    _, inverse, counts = torch.unique_consecutive(scores[order], return_inverse=True,
-                                                  return_counts=True)
-    sums = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(0, inverse, positions)
-    ranks = torch.empty_like(scores)
-    ranks[order] = (sums / counts)[inverse]
+    ranks = _average_ranks(scores)
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
