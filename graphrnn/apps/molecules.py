@@ -378,8 +378,10 @@ def train(config: Config) -> dict:
 
         b_timer = Timer()
         quick = dict(trees=20, forest_grid=(("sqrt", 1),)) if config.quick else {}
+        # the forest's trees on as many processes as --threads gives torch
         baseline_rows = fingerprint_baselines(train_set, val_set, test_set, task=task,
-                                              seed=config.seed, **quick)
+                                              seed=config.seed, n_jobs=torch.get_num_threads(),
+                                              **quick)
         rows += baseline_rows
         print(f"fingerprint baselines ({b_timer.seconds:.1f}s): " + "; ".join(
             f"{r['method']} ({r['setting']}) test {METRICS[task][0]} "

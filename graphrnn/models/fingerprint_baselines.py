@@ -13,8 +13,11 @@ the mean over targets), then the chosen model is scored once on the test split:
 * ``ridge``: :math:`\min_w \|y - Xw - b\|^2 + \alpha \|w\|^2` with :math:`\alpha` in
   ``RIDGE_ALPHAS``; for classification L2-regularised logistic regression with
   :math:`C = 1/\alpha`;
-* ``random forest``: 500 trees (``n_jobs=1``), ``max_features`` x ``min_samples_leaf`` in
-  ``FOREST_GRID``; classification forests score :math:`\log(p / (1-p))` of their vote.
+* ``random forest``: 500 trees, ``max_features`` x ``min_samples_leaf`` in ``FOREST_GRID``;
+  classification forests score :math:`\log(p / (1-p))` of their vote. Trees are grown on
+  ``n_jobs`` workers (default 1); each tree's random state is drawn from ``seed`` before any is
+  grown, so the trees are the same for every ``n_jobs`` (predictions agree to rounding: the
+  votes are summed in another order).
 
 Every target is fitted on the molecules labelled for it (NaN labels left out). Predictions are
 scored by :func:`graphrnn.models.molecule.score_predictions`, the networks' metrics.
@@ -57,7 +60,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _make(method: str, setting, task: str, seed: int, trees: int):
+def _make(method: str, setting, task: str, seed: int, trees: int, n_jobs: int = 1):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -68,11 +71,12 @@ def _make(method: str, setting, task: str, seed: int, trees: int):
     max_features, leaf = setting
     cls = RandomForestRegressor if task == "regression" else RandomForestClassifier
     return cls(n_estimators=trees, max_features=max_features, min_samples_leaf=leaf,
-               n_jobs=1, random_state=seed)
+               n_jobs=n_jobs, random_state=seed)
 
 
 def _fit_predict(method: str, setting, task: str, seed: int, trees: int, x_train: np.ndarray,
-                 y_train: np.ndarray, xs: Sequence[np.ndarray]) -> list[np.ndarray]:
+                 y_train: np.ndarray, xs: Sequence[np.ndarray], n_jobs: int = 1
+                 ) -> list[np.ndarray]:
     """Fit one model per target column on its labelled rows; predictions ``[N, T]`` for each of
     ``xs`` (targets' units, or logits)."""
     outs = [np.zeros((len(x), y_train.shape[1])) for x in xs]
@@ -84,7 +88,7 @@ def _fit_predict(method: str, setting, task: str, seed: int, trees: int, x_train
             for out in outs:
                 out[:, j] = value
             continue
-        model = _make(method, setting, task, seed, trees)
+        model = _make(method, setting, task, seed, trees, n_jobs)
         model.fit(xj, yj if task == "regression" else yj.astype(int))
         for x, out in zip(xs, outs):
             out[:, j] = model.predict(x) if task == "regression" else \
@@ -101,7 +105,7 @@ def _better(a: float, b: float, task: str) -> bool:
 def fit_baselines(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                   x_test: np.ndarray, y_test: np.ndarray, task: str = "regression", seed: int = 0,
                   methods: Sequence[str] = BASELINES, trees: int = FOREST_TREES,
-                  forest_grid: Sequence[tuple] = FOREST_GRID) -> list[dict]:
+                  forest_grid: Sequence[tuple] = FOREST_GRID, n_jobs: int = 1) -> list[dict]:
     """Fit the baselines on features ``x_* [N, F]`` and targets ``y_* [N, T]`` (NaN: missing),
     choose each one's settings on validation and score it on test.
 
@@ -112,6 +116,8 @@ def fit_baselines(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y
         trees: trees per forest (default ``FOREST_TREES``, 500).
         forest_grid: ``(max_features, min_samples_leaf)`` pairs tried (default
             ``FOREST_GRID``).
+        n_jobs: processes a forest grows its trees on (default 1; the results do not depend
+            on it).
 
     Returns:
         one dict per method: ``method``, ``setting`` (the chosen one, as text), ``val_<metric>``
@@ -136,7 +142,7 @@ def fit_baselines(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y
         best = None
         for setting in grid:
             val_pred, test_pred = _fit_predict(method, setting, task, seed, trees, x_train,
-                                               y_train, (x_val, x_test))
+                                               y_train, (x_val, x_test), n_jobs)
             val = score_predictions(torch.from_numpy(val_pred), torch.from_numpy(y_val), task)
             if best is None or _better(val[key], best[1][key], task):
                 best = (setting, val, test_pred, val_pred)
@@ -171,8 +177,8 @@ def fingerprint_baselines(train_set, val_set, test_set, task: str = "regression"
                           n_bits: int = MORGAN_BITS, **kwargs) -> list[dict]:
     """:func:`fit_baselines` on Morgan fingerprints (``radius``, ``n_bits``; default 2, 2048) of
     the molecule graphs of three splits (items with ``smiles`` and ``y [1, T]``, as the molecule
-    data sets and their ``Subset`` s hold); ``kwargs`` (``trees``, ``forest_grid``) go to
-    :func:`fit_baselines`."""
+    data sets and their ``Subset`` s hold); ``kwargs`` (``trees``, ``forest_grid``, ``n_jobs``)
+    go to :func:`fit_baselines`."""
     _sklearn()
     xs = [morgan_fingerprints(_smiles(s), radius, n_bits) for s in (train_set, val_set, test_set)]
     ys = [_targets(s) for s in (train_set, val_set, test_set)]

@@ -41,7 +41,9 @@ Left out of rdkit's ~217: ``Ipc`` (reaches 1e30 on drug-sized molecules; ``AvgIp
 isopropanol, 9,508 for tert-butanol, where ethanol has 1.96), the 85
 ``fr_*`` functional-group counts (the atom and bond features already see those groups), BCUT2D
 (NaN on some molecules), the Morgan fingerprint densities and near-duplicates (``ExactMolWt``, the
-other ``Chi*n``). Computing the 90 takes about 3 ms per molecule (ESOL, one CPU core).
+other ``Chi*n``). Computing the 90 takes about 3 ms per molecule (ESOL, one CPU core); the
+E-state extremes and Crippen's logP and MR come from one rdkit call per molecule each, not one
+per name.
 
 SMILES parsing (:func:`parse_smiles`, :class:`InvalidSmilesError`) lives here too, so that
 :mod:`graphrnn.structures.molecule` imports this module and nothing imports back.
@@ -53,7 +55,8 @@ from collections.abc import Sequence
 
 import torch
 from rdkit import Chem, rdBase
-from rdkit.Chem import Descriptors
+from rdkit.Chem import Descriptors, rdMolDescriptors
+from rdkit.Chem.EState import EState
 
 __all__ = ["DESCRIPTOR_GROUPS", "DESCRIPTOR_NAMES", "DESCRIPTOR_DIM", "molecule_descriptors",
            "check_descriptor_names", "resolve_descriptors", "parse_smiles", "InvalidSmilesError"]
@@ -145,6 +148,34 @@ def _value(fn, mol: Chem.Mol) -> float:
     return v if math.isfinite(v) else 0.0
 
 
+def _estate(indices):
+    return {"MaxEStateIndex": max(indices), "MinEStateIndex": min(indices),
+            "MaxAbsEStateIndex": max(abs(v) for v in indices),
+            "MinAbsEStateIndex": min(abs(v) for v in indices)}
+
+
+# Descriptors rdkit computes from one shared quantity, which its functions recompute per call:
+# the four E-state extremes from one EStateIndices (what each of them calls), Crippen's logP and
+# MR from one CalcCrippenDescriptors (what MolLogP and MolMR each call). Computed once here, with
+# rdkit's own definitions, so the values are the same (a test checks it).
+_SHARED = (
+    (frozenset(DESCRIPTOR_GROUPS["estate"]), lambda mol: _estate(EState.EStateIndices(mol))),
+    (frozenset(("MolLogP", "MolMR")),
+     lambda mol: dict(zip(("MolLogP", "MolMR"), rdMolDescriptors.CalcCrippenDescriptors(mol)))),
+)
+
+
+def _shared_values(mol: Chem.Mol, names: Sequence[str]) -> dict[str, float]:
+    values = {}
+    for group, compute in _SHARED:
+        if len(group.intersection(names)) > 1:
+            try:
+                values.update(compute(mol))
+            except Exception:   # left to the per-name functions, which treat it as missing
+                pass
+    return values
+
+
 def molecule_descriptors(mol: Chem.Mol, names: Sequence[str] = DESCRIPTOR_NAMES) -> torch.Tensor:
     """The RDKit descriptors ``names`` (default: the curated ``DESCRIPTOR_NAMES``) of ``mol``.
 
@@ -163,5 +194,7 @@ def molecule_descriptors(mol: Chem.Mol, names: Sequence[str] = DESCRIPTOR_NAMES)
         raise TypeError(f"mol must be an rdkit Chem.Mol or a SMILES str, got {type(mol).__name__}")
     names = check_descriptor_names(names)
     with rdBase.BlockLogs():
-        values = [_value(_FUNCTIONS[n], mol) for n in names]
+        shared = _shared_values(mol, names)
+        values = [_value(lambda _, v=shared[n]: v, mol) if n in shared else
+                  _value(_FUNCTIONS[n], mol) for n in names]
     return torch.tensor(values, dtype=torch.float).view(1, -1)

@@ -37,6 +37,16 @@ def test_regression_rows_settings_chosen_on_validation_and_scored_on_test():
     assert ridge["test_r2"] > 0.9
 
 
+def test_forest_is_the_same_on_any_number_of_processes():
+    (xt, yt), (xv, yv), (xs, ys) = (_linear_data(n, s) for n, s in ((60, 0), (20, 1), (20, 2)))
+    one, two = (fit_baselines(xt, yt, xv, yv, xs, ys, methods=("random forest",), n_jobs=n,
+                              **FAST)[0] for n in (1, 2))
+    # the same trees; predict() sums their votes in another order on several processes
+    assert one["setting"] == two["setting"]
+    np.testing.assert_allclose(one["test_pred"], two["test_pred"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(one["val_pred"], two["val_pred"], rtol=1e-12, atol=1e-12)
+
+
 def test_classification_scores_logits_with_roc_and_pr_auc():
     (xt, yt), (xv, yv), (xs, ys) = (_linear_data(n, s) for n, s in ((80, 0), (30, 1), (30, 2)))
     labels = [(y > 0.5).astype(float) for y in (yt, yv, ys)]

@@ -41,6 +41,18 @@ def test_values_equal_rdkits_own(smiles):
     assert torch.equal(molecule_descriptors(smiles), d)
 
 
+@pytest.mark.parametrize("smiles", ["CC(=O)Oc1ccccc1C(=O)O", "C[N+](C)(C)CC(=O)[O-]", "C[Li]"])
+def test_shared_computations_give_rdkits_own_values(smiles):
+    # E-state extremes and Crippen logP/MR are computed once per molecule, not once per name
+    mol = Chem.MolFromSmiles(smiles)
+    names = DESCRIPTOR_GROUPS["estate"] + DESCRIPTOR_GROUPS["lipophilicity"]
+    assert set(desc._shared_values(mol, names)) == set(names)
+    expected = [float(getattr(Descriptors, n)(mol)) for n in names]
+    assert molecule_descriptors(mol, names)[0].tolist() == torch.tensor(expected).tolist()
+    # one name of a group alone takes rdkit's own function
+    assert desc._shared_values(mol, ["MolLogP", "TPSA"]) == {}
+
+
 def test_chosen_names_in_order():
     mol = Chem.MolFromSmiles("CCO")
     d = molecule_descriptors(mol, ["TPSA", "MolLogP"])
