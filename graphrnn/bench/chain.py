@@ -12,7 +12,8 @@ busy machine moved the figure. Memory is the peak allocated during one forward +
 Every table starts with the machine: CPU model, the ISA torch dispatches to, the BLAS and oneDNN
 versions. A micro-benchmark table follows: the per-step recurrent product of the LSTM (B x H by
 H x 4H, and back) by each path :mod:`graphrnn.kernels.products` can take, with the one it chose,
-and the tanh routes :mod:`graphrnn.kernels.pointwise` chooses between; a table from another
+the gradient of ``W_hh`` summed over the first ``--steps`` value's steps (the product after the
+loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes :mod:`graphrnn.kernels.pointwise` chooses between; a table from another
 machine explains itself with them.
 """
 from __future__ import annotations
@@ -74,12 +75,12 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
     return rows
 
 
-def micro_rows(batch: int, hidden_size: int, repeats: int = 20) -> list[dict]:
-    """The per-step products and pointwise routes of the LSTM chain kernel at batch ``batch``."""
+def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100) -> list[dict]:
+    """The per-step products and pointwise routes of the LSTM chain kernel at batch ``batch``,
+    and the gradient of ``W_hh`` summed over ``steps`` steps after the loop (one call)."""
     rows = []
-    gates = 4 * hidden_size
-    for what, k, n in (("h W_hh^T (forward)", hidden_size, gates),
-                       ("d W_hh (backward)", gates, hidden_size)):
+    for what, k, n in (("h W_hh^T (forward)", hidden_size, 4 * hidden_size),
+                       ("d W_hh (backward)", 4 * hidden_size, hidden_size)):
         times = products.measure_paths(batch, k, n, repeats=repeats)
         chosen = products.product_path(batch, k, n, torch.float32)
         flops = 2 * batch * k * n
@@ -87,6 +88,15 @@ def micro_rows(batch: int, hidden_size: int, repeats: int = 20) -> list[dict]:
             rows.append({"kind": "product", "what": f"{what} B={batch}", "route": path,
                          "us": 1e6 * seconds, "gflops": flops / seconds / 1e9,
                          "chosen": path == chosen})
+    gates, summed = 4 * hidden_size, batch * steps
+    times = products.measure_weight_grad_paths(summed, gates, hidden_size,
+                                               repeats=max(3, repeats // 4))
+    chosen = products.weight_grad_path(summed, gates, hidden_size, torch.float32)
+    for path, seconds in times.items():
+        rows.append({"kind": "product", "what": f"d W_hh, {steps} steps B={batch}",
+                     "route": path, "us": 1e6 * seconds,
+                     "gflops": 2 * summed * gates * hidden_size / seconds / 1e9,
+                     "chosen": path == chosen})
     times = pointwise.measure_tanh(batch, hidden_size, 4, repeats=repeats)
     gate, cell = pointwise.tanh_through_sigmoid(batch, hidden_size, 4, torch.float32,
                                                 torch.device("cpu"))
@@ -138,8 +148,10 @@ def run(argv=None) -> list[dict]:
                         "per round: median [range]", "vs generic", "mem ratio"], table))
     if not args.no_micro:
         micro = [r for batch in args.batch for r in micro_rows(batch, args.hidden_size,
-                                                                 max(args.repeats, 5))]
-        print(f"\nper-step kernels (one call each, H={args.hidden_size}; * = the route taken):")
+                                                                 max(args.repeats, 5),
+                                                                 args.steps[0])]
+        print(f"\nper-step kernels and the summed weight gradient (one call each, "
+              f"H={args.hidden_size}; * = the route taken):")
         print(format_table(
             ["kernel", "route", "us", "GFLOP/s", ""],
             [[r["what"], r["route"], f"{r['us']:.1f}",

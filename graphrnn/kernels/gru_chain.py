@@ -36,7 +36,7 @@ from torch.autograd.function import once_differentiable
 
 from .lstm_chain import _final_rows, _predecessor_rows, _previous
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
-from .products import PreparedWeight
+from .products import PreparedWeight, weight_grad
 
 
 def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bool):
@@ -58,7 +58,8 @@ def _grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequenc
     predecessor state gave the pre-activations whose gradients are ``d`` (N, G).
 
     With equal lengths the predecessors are ``h_all`` shifted by one step and ``h0``: two
-    products on views, no copy; else the (N, H) predecessor rows are gathered first.
+    products on views, no gather; else the (N, H) predecessor rows are gathered first. Both go
+    through :func:`~graphrnn.kernels.products.weight_grad`.
     """
     B = h0.size(0)
     if not batch_sizes:
@@ -66,11 +67,11 @@ def _grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequenc
     if batch_sizes[0] != batch_sizes[-1]:
         prev = torch.cat([h0, h_all]).index_select(
             0, _predecessor_rows(batch_sizes, reverse, h_all.device))
-        return d.t().mm(prev)
+        return weight_grad(d, prev)
     first, rest = (d[-B:], d[:-B]) if reverse else (d[:B], d[B:])
-    out = first.t().mm(h0)
+    out = weight_grad(first, h0)
     if rest.size(0):
-        out.addmm_(rest.t(), h_all[B:] if reverse else h_all[:-B])
+        out.add_(weight_grad(rest, h_all[B:] if reverse else h_all[:-B]))
     return out
 
 
@@ -219,12 +220,12 @@ class _GRUChain(torch.autograd.Function):
                 d_b_ih, d_b_hh = sums[H:], torch.cat([sums[H:3 * H], sums[:H]])
         else:             # rows [r, z] multiply h, rows n multiply r * h
             d_w_hh = torch.cat([_grad_by_previous(d_all[:, :2 * H], h0, h_all, batch_sizes,
-                                                  reverse), d_all[:, 2 * H:].t().mm(extra)])
+                                                  reverse), weight_grad(d_all[:, 2 * H:], extra)])
             if sums is not None:
                 d_b_ih, d_b_hh = sums, sums.clone()   # every bias folded into gx
         d_x = PreparedWeight(weight_ih.t(), d_gx.size(0)).mm(d_gx) \
             if ctx.needs_input_grad[0] else None
-        d_w_ih = d_gx.t().mm(x)
+        d_w_ih = weight_grad(d_gx, x)
         return d_x, d_w_ih, d_b_ih, d_w_hh, d_b_hh, dh, None, None, None
 
 

@@ -28,7 +28,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
-from .products import PreparedWeight
+from .products import PreparedWeight, weight_grad
 
 
 def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
@@ -235,7 +235,7 @@ class _LSTMChain(torch.autograd.Function):
                 w_step.addmm(d_outs[nxt], d_pres[t], out=dh_t)
             else:
                 w_step.mm(d_pres[t], out=dh_t)
-        d_w_hh = d_pre.t().mm(h_prev_all)
+        d_w_hh = weight_grad(d_pre, h_prev_all)
         d_ci = d_cf = d_co = None
         if peephole:
             d_ci = (d_pre[:, H:2 * H] * c_prev_all).sum(0)
@@ -243,7 +243,7 @@ class _LSTMChain(torch.autograd.Function):
             d_co = (d_pre[:, :H] * c_all).sum(0)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
-        d_w_ih = d_pre.t().mm(x)
+        d_w_ih = weight_grad(d_pre, x)
         d_bias = d_pre.sum(0) if ctx.has_bias else None
         return (d_x, d_w_ih, d_bias, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)
 

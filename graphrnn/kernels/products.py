@@ -26,7 +26,10 @@ when an optimiser changes the weight.
 
 The same choice serves the large products after the loop (input projections, the gradient
 through ``W_ih``): :class:`PreparedWeight` with the total row count; and :func:`linear`, a
-differentiable ``F.linear`` on that footing, serves the graph blocks' split first layers.
+differentiable ``F.linear`` on that footing, serves the graph blocks' split first layers. The
+weight gradients summed over all steps (``grad.t() @ inputs``) go through :func:`weight_grad`,
+chosen the same way between BLAS's transposed product and oneDNN's linear (with ``grad``
+transposed and ``inputs`` reordered per call, which the measurement counts).
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from .timing import fastest, row_bucket
 PATHS = ("blas", "blas_nn", "onednn")
 _ENV = "GRAPHRNN_PRODUCT_PATH"
 _chosen: dict[tuple, str] = {}
+_grad_chosen: dict[tuple, str] = {}     # the same for weight_grad
 _forced: str | None = None
 _onednn_ok: bool | None = None
 
@@ -52,6 +56,7 @@ def set_product_path(path: str | None) -> None:
         raise ValueError(f"set_product_path: path must be one of {PATHS} or None, got {path!r}")
     _forced = path
     _chosen.clear()
+    _grad_chosen.clear()
 
 
 def _forced_path() -> str | None:
@@ -139,6 +144,12 @@ def chosen_paths() -> dict[tuple, str]:
     return dict(_chosen)
 
 
+def chosen_weight_grad_paths() -> dict[tuple, str]:
+    """What :func:`weight_grad_path` chose so far: ``(rows bucket, N, K, dtype, device,
+    threads)`` -> path."""
+    return dict(_grad_chosen)
+
+
 class PreparedWeight:
     """A weight ``W`` (N, K) made ready for repeated products ``x @ W.t()`` with ``x`` of up to
     ``rows`` rows (fewer work too), by the path :func:`product_path` picks (or ``path``).
@@ -190,6 +201,65 @@ class PreparedWeight:
             torch.addmm(base, x, self._w, out=out)
 
 
+def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
+    if path == "onednn":
+        # y = a @ b.t() with a = grad^T (N, R) and b = inputs^T (K, R): oneDNN's linear, the
+        # (K, R) operand reordered as its weight (a per-call copy, counted when measuring)
+        packed = torch.ops.mkldnn._reorder_linear_weight(inputs.t(), grad.size(1))
+        return torch.ops.mkldnn._linear_pointwise(grad.t().contiguous(), packed, None, "none", [],
+                                                  "")
+    return grad.t().mm(inputs)
+
+
+def measure_weight_grad_paths(rows: int, out_features: int, in_features: int,
+                              dtype: torch.dtype = torch.float32,
+                              repeats: int = 5) -> dict[str, float]:
+    """Seconds of one :func:`weight_grad` (``grad`` (rows, out), ``inputs`` (rows, in)) by each
+    path available on the CPU, the copies a path makes included."""
+    gen = torch.Generator().manual_seed(0)
+    grad = torch.randn(rows, out_features, generator=gen, dtype=dtype)
+    inputs = torch.randn(rows, in_features, generator=gen, dtype=dtype)
+    paths = [p for p in candidate_paths(dtype, torch.device("cpu")) if p != "blas_nn"]
+    return fastest({p: lambda p=p: _weight_grad_by(p, grad, inputs) for p in paths}, repeats)
+
+
+def weight_grad_path(rows: int, out_features: int, in_features: int, dtype: torch.dtype,
+                     device: torch.device | str = "cpu") -> str:
+    """The path of :func:`weight_grad` for these sizes: ``"blas"`` or ``"onednn"``, forced (as
+    for :func:`product_path`; ``"blas_nn"`` means ``"blas"`` here) or measured once per process
+    and shape."""
+    device = torch.device(device)
+    forced = _forced_path()
+    paths = candidate_paths(dtype, device)
+    if forced is not None:
+        return "onednn" if forced == "onednn" and forced in paths else "blas"
+    if len(paths) == 1:
+        return paths[0]
+    key = (row_bucket(rows), out_features, in_features, dtype, device.type,
+           torch.get_num_threads())
+    path = _grad_chosen.get(key)
+    if path is None:
+        with torch.no_grad():
+            times = measure_weight_grad_paths(key[0], out_features, in_features, dtype)
+        path = _grad_chosen[key] = pick(times)
+    return path
+
+
+def weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
+    """``grad.t() @ inputs``, (N, K): the gradient of the weight ``W`` (N, K) of ``y = x @ W.t()``
+    summed over the R rows of ``grad`` (R, N) and of the inputs ``x`` (R, K) -- the products
+    after a kernel's loop, which sum over every step of every chain. On a CPU whose oneDNN beats
+    its BLAS (the module docstring) oneDNN computes it, ``grad`` transposed and ``inputs``
+    reordered per call; :func:`weight_grad_path` chooses by measuring, those copies included."""
+    if grad.dim() != 2 or inputs.dim() != 2 or grad.size(0) != inputs.size(0):
+        raise ValueError(f"weight_grad: expected grad (R, N) and inputs (R, K), got "
+                         f"{tuple(grad.shape)} and {tuple(inputs.shape)}")
+    if grad.size(0) == 0 or grad.dtype != inputs.dtype:
+        return grad.t().mm(inputs)
+    path = weight_grad_path(grad.size(0), grad.size(1), inputs.size(1), grad.dtype, grad.device)
+    return _weight_grad_by(path, grad, inputs)
+
+
 class _Linear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None):
@@ -204,7 +274,7 @@ class _Linear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:     # dx = dy W: the same kind of product, W^T prepared
             grad_x = PreparedWeight(weight.t(), grad.size(0)).mm(grad)
         if ctx.needs_input_grad[1]:
-            grad_w = grad.t().mm(x)
+            grad_w = weight_grad(grad, x)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(0)
         return grad_x, grad_w, grad_b
@@ -222,5 +292,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _Linear.apply(x, weight, bias)
 
 
-__all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths", "measure_paths",
-           "linear", "onednn_available", "pick", "product_path", "set_product_path"]
+__all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths",
+           "chosen_weight_grad_paths", "measure_paths", "measure_weight_grad_paths", "linear",
+           "onednn_available", "pick", "product_path", "set_product_path", "weight_grad",
+           "weight_grad_path"]

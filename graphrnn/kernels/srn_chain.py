@@ -29,7 +29,7 @@ from torch.autograd.function import once_differentiable
 from .gru_chain import _grad_by_previous
 from .lstm_chain import _final_rows, _previous
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
-from .products import PreparedWeight
+from .products import PreparedWeight, weight_grad
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -113,7 +113,7 @@ class _SRNChain(torch.autograd.Function):
         d_w_hh = _grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
-        d_w_ih = d_pre.t().mm(x)
+        d_w_ih = weight_grad(d_pre, x)
         d_bias = d_pre.sum(0) if ctx.has_bias else None
         return d_x, d_w_ih, d_bias, d_w_hh, dh, None, None, None
 

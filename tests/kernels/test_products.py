@@ -135,3 +135,42 @@ def test_addmm_without_a_base_is_the_plain_product():
         out = torch.empty(5, 4)
         assert prepared.addmm(None, x, out=out) is out
         torch.testing.assert_close(out, x @ w.t())
+
+
+@pytest.mark.parametrize("path", products.PATHS)
+def test_weight_grad_is_grad_transposed_times_inputs_on_every_path(path):
+    if path not in _paths():
+        pytest.skip(f"{path} is not available in this build")
+    products.set_product_path(path)
+    gen = torch.Generator().manual_seed(0)
+    grad, inputs = torch.randn(40, 24, generator=gen), torch.randn(40, 7, generator=gen)
+    torch.testing.assert_close(products.weight_grad(grad, inputs), grad.t() @ inputs)
+    # strided views, as the kernels pass (a block of gate columns, states shifted by a step)
+    wide = torch.randn(41, 48, generator=gen)
+    g, x = wide[1:, 8:32], wide[:-1, :7]
+    torch.testing.assert_close(products.weight_grad(g, x), g.t() @ x)
+    assert products.weight_grad(grad[:0], inputs[:0]).eq(0).all()
+
+
+def test_weight_grad_path_is_measured_once_per_bucket(monkeypatch):
+    calls = []
+    real = products.measure_weight_grad_paths
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(products, "measure_weight_grad_paths", counting)
+    first = products.weight_grad_path(100, 32, 16, torch.float32)
+    again = products.weight_grad_path(70, 32, 16, torch.float32)    # same bucket (128)
+    assert first == again and first in ("blas", "onednn")
+    assert len(calls) == 1 and calls[0][:3] == (128, 32, 16)
+    assert set(products.chosen_weight_grad_paths().values()) <= {"blas", "onednn"}
+    # forced: blas_nn has no transposed-product variant and means blas here
+    products.set_product_path("blas_nn")
+    assert products.weight_grad_path(100, 32, 16, torch.float32) == "blas"
+    assert products.weight_grad_path(100, 32, 16, torch.float64) == "blas"
+
+
+def test_weight_grad_refuses_mismatched_rows():
+    with pytest.raises(ValueError, match=r"grad \(R, N\) and inputs \(R, K\).*\(5, 3\).*\(4, 2\)"):
+        products.weight_grad(torch.ones(5, 3), torch.ones(4, 2))
