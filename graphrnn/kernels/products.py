@@ -120,9 +120,11 @@ def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dt
     key = (row_bucket(rows), in_features, out_features, dtype, device.type, torch.get_num_threads())
     path = _chosen.get(key)
     if path is None:
-        # measured at the bucket's size, with the grad mode off (as inside a kernel)
+        # measured at the bucket's size, with the grad mode off (as inside a kernel); 25 rounds
+        # (fewer past fastest()'s 0.2 s budget): with 7, a bench run once kept a route for the
+        # B=8 backward product that its own later micro-benchmark timed 30% slower than another
         with torch.no_grad():
-            times = measure_paths(key[0], in_features, out_features, dtype, repeats=7)
+            times = measure_paths(key[0], in_features, out_features, dtype, repeats=25)
         path = _chosen[key] = pick(times)
     return path
 
