@@ -54,14 +54,19 @@ def test_the_prepared_copy_is_taken_when_made():
         assert before.mm(x).eq(2).all() and after.mm(x).eq(4).all()
 
 
-def test_choice_is_measured_once_per_shape_bucket_and_cached(monkeypatch):
-    calls = []
-    real = products.measure_paths
+def _count_calls(monkeypatch, name: str) -> list:
+    """The positional arguments of every call of ``products.<name>`` from now on."""
+    calls, real = [], getattr(products, name)
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
-    monkeypatch.setattr(products, "measure_paths", counting)
+    monkeypatch.setattr(products, name, counting)
+    return calls
+
+
+def test_choice_is_measured_once_per_shape_bucket_and_cached(monkeypatch):
+    calls = _count_calls(monkeypatch, "measure_paths")
     first = products.product_path(60, 16, 32, torch.float32)
     again = products.product_path(33, 16, 32, torch.float32)     # same power-of-two bucket (64)
     assert first == again and first in _paths()
@@ -153,13 +158,7 @@ def test_weight_grad_is_grad_transposed_times_inputs_on_every_path(path):
 
 
 def test_weight_grad_path_is_measured_once_per_bucket(monkeypatch):
-    calls = []
-    real = products.measure_weight_grad_paths
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-    monkeypatch.setattr(products, "measure_weight_grad_paths", counting)
+    calls = _count_calls(monkeypatch, "measure_weight_grad_paths")
     first = products.weight_grad_path(100, 32, 16, torch.float32)
     again = products.weight_grad_path(70, 32, 16, torch.float32)    # same bucket (128)
     assert first == again and first in ("blas", "onednn")
