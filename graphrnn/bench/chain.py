@@ -13,8 +13,9 @@ Every table starts with the machine: CPU model, the ISA torch dispatches to, the
 versions. A micro-benchmark table follows: the per-step recurrent product of the LSTM (B x H by
 H x 4H, and back) by each path :mod:`graphrnn.kernels.products` can take, with the one it chose,
 the gradient of ``W_hh`` summed over the first ``--steps`` value's steps (the product after the
-loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes :mod:`graphrnn.kernels.pointwise` chooses between; a table from another
-machine explains itself with them.
+loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes
+:mod:`graphrnn.kernels.pointwise` chooses between; a table from another machine explains itself
+with them.
 """
 from __future__ import annotations
 
