@@ -111,21 +111,29 @@ def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dt
     """The path for products ``x @ W.t()`` with ``x`` of up to ``rows`` rows: forced, or measured
     once per process and shape (see the module docstring)."""
     device = torch.device(device)
+    # 25 rounds (fewer past fastest()'s 0.2 s budget): with 7, a bench run once kept a route for
+    # the B=8 backward product that its own later micro-benchmark timed 30% slower than another
+    return _choose(_chosen, candidate_paths(dtype, device), rows, (in_features, out_features),
+                   dtype, device, lambda bucket: measure_paths(bucket, in_features, out_features,
+                                                               dtype, repeats=25))
+
+
+def _choose(cache: dict, paths: tuple[str, ...], rows: int, sizes: tuple[int, int],
+            dtype: torch.dtype, device: torch.device, measure) -> str:
+    """The route among ``paths``: forced (``"blas"`` when the forced one is not among them), the
+    only one, or ``pick(measure(bucket))`` measured once per ``(rows bucket, *sizes, dtype,
+    device, threads)`` and kept in ``cache``."""
     forced = _forced_path()
-    paths = candidate_paths(dtype, device)
     if forced is not None:
         return forced if forced in paths else "blas"
     if len(paths) == 1:
         return paths[0]
-    key = (row_bucket(rows), in_features, out_features, dtype, device.type, torch.get_num_threads())
-    path = _chosen.get(key)
+    key = (row_bucket(rows), *sizes, dtype, device.type, torch.get_num_threads())
+    path = cache.get(key)
     if path is None:
-        # measured at the bucket's size, with the grad mode off (as inside a kernel); 25 rounds
-        # (fewer past fastest()'s 0.2 s budget): with 7, a bench run once kept a route for the
-        # B=8 backward product that its own later micro-benchmark timed 30% slower than another
+        # measured at the bucket's size, with the grad mode off (as inside a kernel)
         with torch.no_grad():
-            times = measure_paths(key[0], in_features, out_features, dtype, repeats=25)
-        path = _chosen[key] = pick(times)
+            path = cache[key] = pick(measure(key[0]))
     return path
 
 
@@ -213,6 +221,11 @@ def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
     return grad.t().mm(inputs)
 
 
+def _weight_grad_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]:
+    # "blas_nn" has no transposed-product variant of its own: it would be "blas" again
+    return tuple(p for p in candidate_paths(dtype, device) if p != "blas_nn")
+
+
 def measure_weight_grad_paths(rows: int, out_features: int, in_features: int,
                               dtype: torch.dtype = torch.float32,
                               repeats: int = 5) -> dict[str, float]:
@@ -221,8 +234,8 @@ def measure_weight_grad_paths(rows: int, out_features: int, in_features: int,
     gen = torch.Generator().manual_seed(0)
     grad = torch.randn(rows, out_features, generator=gen, dtype=dtype)
     inputs = torch.randn(rows, in_features, generator=gen, dtype=dtype)
-    paths = [p for p in candidate_paths(dtype, torch.device("cpu")) if p != "blas_nn"]
-    return fastest({p: lambda p=p: _weight_grad_by(p, grad, inputs) for p in paths}, repeats)
+    return fastest({p: lambda p=p: _weight_grad_by(p, grad, inputs)
+                    for p in _weight_grad_paths(dtype, torch.device("cpu"))}, repeats)
 
 
 def weight_grad_path(rows: int, out_features: int, in_features: int, dtype: torch.dtype,
@@ -231,20 +244,10 @@ def weight_grad_path(rows: int, out_features: int, in_features: int, dtype: torc
     for :func:`product_path`; ``"blas_nn"`` means ``"blas"`` here) or measured once per process
     and shape."""
     device = torch.device(device)
-    forced = _forced_path()
-    paths = candidate_paths(dtype, device)
-    if forced is not None:
-        return "onednn" if forced == "onednn" and forced in paths else "blas"
-    if len(paths) == 1:
-        return paths[0]
-    key = (row_bucket(rows), out_features, in_features, dtype, device.type,
-           torch.get_num_threads())
-    path = _grad_chosen.get(key)
-    if path is None:
-        with torch.no_grad():
-            times = measure_weight_grad_paths(key[0], out_features, in_features, dtype)
-        path = _grad_chosen[key] = pick(times)
-    return path
+    return _choose(_grad_chosen, _weight_grad_paths(dtype, device), rows,
+                   (out_features, in_features), dtype, device,
+                   lambda bucket: measure_weight_grad_paths(bucket, out_features, in_features,
+                                                            dtype))
 
 
 def weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
