@@ -140,12 +140,16 @@ def resolve_descriptors(descriptors: bool | Sequence[str] | None) -> tuple[str, 
     return check_descriptor_names(descriptors)
 
 
+def _finite(v: float) -> float:
+    return v if math.isfinite(v) else 0.0
+
+
 def _value(fn, mol: Chem.Mol) -> float:
     try:
         v = float(fn(mol))
     except Exception:                   # rdkit raises for a few exotic molecules: treat as missing
         return 0.0
-    return v if math.isfinite(v) else 0.0
+    return _finite(v)
 
 
 def _estate(indices):
@@ -195,6 +199,6 @@ def molecule_descriptors(mol: Chem.Mol, names: Sequence[str] = DESCRIPTOR_NAMES)
     names = check_descriptor_names(names)
     with rdBase.BlockLogs():
         shared = _shared_values(mol, names)
-        values = [_value(lambda _, v=shared[n]: v, mol) if n in shared else
-                  _value(_FUNCTIONS[n], mol) for n in names]
+        values = [_finite(float(shared[n])) if n in shared else _value(_FUNCTIONS[n], mol)
+                  for n in names]
     return torch.tensor(values, dtype=torch.float).view(1, -1)
