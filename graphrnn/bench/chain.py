@@ -80,24 +80,22 @@ def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100
     """The per-step products and pointwise routes of the LSTM chain kernel at batch ``batch``,
     and the gradient of ``W_hh`` summed over ``steps`` steps after the loop (one call)."""
     rows = []
+
+    def add_products(what: str, times: dict, chosen: str, flops: int) -> None:
+        rows.extend({"kind": "product", "what": what, "route": path, "us": 1e6 * seconds,
+                     "gflops": flops / seconds / 1e9, "chosen": path == chosen}
+                    for path, seconds in times.items())
+
     for what, k, n in (("h W_hh^T (forward)", hidden_size, 4 * hidden_size),
                        ("d W_hh (backward)", 4 * hidden_size, hidden_size)):
-        times = products.measure_paths(batch, k, n, repeats=repeats)
-        chosen = products.product_path(batch, k, n, torch.float32)
-        flops = 2 * batch * k * n
-        for path, seconds in times.items():
-            rows.append({"kind": "product", "what": f"{what} B={batch}", "route": path,
-                         "us": 1e6 * seconds, "gflops": flops / seconds / 1e9,
-                         "chosen": path == chosen})
+        add_products(f"{what} B={batch}", products.measure_paths(batch, k, n, repeats=repeats),
+                     products.product_path(batch, k, n, torch.float32), 2 * batch * k * n)
     gates, summed = 4 * hidden_size, batch * steps
-    times = products.measure_weight_grad_paths(summed, gates, hidden_size,
-                                               repeats=max(3, repeats // 4))
-    chosen = products.weight_grad_path(summed, gates, hidden_size, torch.float32)
-    for path, seconds in times.items():
-        rows.append({"kind": "product", "what": f"d W_hh, {steps} steps B={batch}",
-                     "route": path, "us": 1e6 * seconds,
-                     "gflops": 2 * summed * gates * hidden_size / seconds / 1e9,
-                     "chosen": path == chosen})
+    add_products(f"d W_hh, {steps} steps B={batch}",
+                 products.measure_weight_grad_paths(summed, gates, hidden_size,
+                                                    repeats=max(3, repeats // 4)),
+                 products.weight_grad_path(summed, gates, hidden_size, torch.float32),
+                 2 * summed * gates * hidden_size)
     times = pointwise.measure_tanh(batch, hidden_size, 4, repeats=repeats)
     gate, cell = pointwise.tanh_through_sigmoid(batch, hidden_size, 4, torch.float32,
                                                 torch.device("cpu"))
