@@ -6,6 +6,7 @@
 * :mod:`.tree_lstm`: the N-ary Tree-LSTM over tree levels (``NaryTreeLSTMCell.level_kernel``);
 * :mod:`.pointwise`: the pointwise helpers both use, and the measured choice of a tanh route;
 * :mod:`.products`: the repeated products ``x @ W.t()`` through the path measured fastest here.
+* :mod:`.workspace`: scratch buffers the backward passes reuse across calls (no page faults).
 
 They take tensors and weights, never cells, so they import nothing above them.
 """

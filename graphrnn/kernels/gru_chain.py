@@ -34,9 +34,10 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .lstm_chain import _final_rows, _predecessor_rows, _previous
+from .lstm_chain import _final_rows, _previous, grad_by_previous
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, weight_grad
+from .workspace import scratch
 
 
 def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bool):
@@ -50,29 +51,6 @@ def _folded_bias(bias_ih: Tensor | None, bias_hh: Tensor | None, reset_after: bo
     size = bias_hh.size(0) // 3
     b_rz = torch.cat([bias_hh[:2 * size], bias_hh.new_zeros(size)])
     return bias_ih + b_rz, torch.cat([bias_hh.new_zeros(2 * size), bias_hh[2 * size:]])
-
-
-def _grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
-                      reverse: bool) -> Tensor:
-    """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's
-    predecessor state gave the pre-activations whose gradients are ``d`` (N, G).
-
-    With equal lengths the predecessors are ``h_all`` shifted by one step and ``h0``: two
-    products on views, no gather; else the (N, H) predecessor rows are gathered first. Both go
-    through :func:`~graphrnn.kernels.products.weight_grad`.
-    """
-    B = h0.size(0)
-    if not batch_sizes:
-        return d.new_zeros(d.size(1), h0.size(1))
-    if batch_sizes[0] != batch_sizes[-1]:
-        prev = torch.cat([h0, h_all]).index_select(
-            0, _predecessor_rows(batch_sizes, reverse, h_all.device))
-        return weight_grad(d, prev)
-    first, rest = (d[-B:], d[:-B]) if reverse else (d[:B], d[B:])
-    out = weight_grad(first, h0)
-    if rest.size(0):
-        out.add_(weight_grad(rest, h_all[B:] if reverse else h_all[:-B]))
-    return out
 
 
 class _GRUChain(torch.autograd.Function):
@@ -148,7 +126,8 @@ class _GRUChain(torch.autograd.Function):
         # column ranges of it (no copy after the loop): with reset_after (N, 4H) columns
         # [dgh_n, dr, dz, dn], where [dgh_n, dr, dz] multiplies W_hh with its rows taken in the
         # order [n, r, z] and [dr, dz, dn] = d gx; Cho et al. (N, 3H) [dr, dz, dn] = d gx.
-        d_all = act.new_empty(act.size(0), (4 if reset_after else 3) * H)
+        # (a scratch buffer, workspace.py: reused across calls, never returned)
+        d_all = scratch("gru_chain.d_all", (act.size(0), (4 if reset_after else 3) * H), act)
         o = H if reset_after else 0          # where [dr, dz, dn] start
         d_r, d_z, d_n, d_rzs = (d_all[:, c].split(batch_sizes) for c in (
             slice(o, o + H), slice(o + H, o + 2 * H), slice(o + 2 * H, o + 3 * H),
@@ -214,12 +193,12 @@ class _GRUChain(torch.autograd.Function):
         sums = d_all.sum(0) if ctx.has_bias else None
         d_b_ih = d_b_hh = None
         if reset_after:   # rows [n, r, z] back to [r, z, n]
-            g = _grad_by_previous(d_all[:, :3 * H], h0, h_all, batch_sizes, reverse)
+            g = grad_by_previous(d_all[:, :3 * H], h0, h_all, batch_sizes, reverse)
             d_w_hh = torch.cat([g[H:], g[:H]])
             if sums is not None:
                 d_b_ih, d_b_hh = sums[H:], torch.cat([sums[H:3 * H], sums[:H]])
         else:             # rows [r, z] multiply h, rows n multiply r * h
-            d_w_hh = torch.cat([_grad_by_previous(d_all[:, :2 * H], h0, h_all, batch_sizes,
+            d_w_hh = torch.cat([grad_by_previous(d_all[:, :2 * H], h0, h_all, batch_sizes,
                                                   reverse), weight_grad(d_all[:, 2 * H:], extra)])
             if sums is not None:
                 d_b_ih, d_b_hh = sums, sums.clone()   # every bias folded into gx

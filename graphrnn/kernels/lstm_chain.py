@@ -29,6 +29,7 @@ from torch.autograd.function import once_differentiable
 
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
 from .products import PreparedWeight, weight_grad
+from .workspace import scratch
 
 
 def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
@@ -59,6 +60,35 @@ def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tens
     prev = prev.clamp(0, max(steps - 1, 0))
     ok &= j < sizes[prev]
     return torch.where(ok, sizes[0] + starts[prev] + j, j) if steps else j
+
+
+def _previous_blocks(h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
+                     reverse: bool) -> list[tuple[slice, Tensor]]:
+    """The state every packed row read, as ``[(rows, states)]`` blocks covering the rows: with
+    equal lengths two views, ``h0`` and ``h_all`` shifted by one step (no copy); else one block,
+    the (N, H) predecessor rows gathered."""
+    B, N = h0.size(0), h_all.size(0)
+    if not batch_sizes:
+        return []
+    if batch_sizes[0] != batch_sizes[-1]:
+        rows = _predecessor_rows(batch_sizes, reverse, h_all.device)
+        return [(slice(0, N), torch.cat([h0, h_all]).index_select(0, rows))]
+    if reverse:
+        return [(slice(N - B, N), h0), (slice(0, N - B), h_all[B:])]
+    return [(slice(0, B), h0), (slice(B, N), h_all[:-B])]
+
+
+def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
+                     reverse: bool) -> Tensor:
+    """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's
+    predecessor state gave the pre-activations whose gradients are ``d`` (N, G), one
+    :func:`~graphrnn.kernels.products.weight_grad` per block of :func:`_previous_blocks`."""
+    out = None
+    for rows, prev in _previous_blocks(h0, h_all, batch_sizes, reverse):
+        if prev.size(0):
+            g = weight_grad(d[rows], prev)
+            out = g if out is None else out.add_(g)
+    return d.new_zeros(d.size(1), h0.size(1)) if out is None else out
 
 
 def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
@@ -174,24 +204,30 @@ class _LSTMChain(torch.autograd.Function):
         batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
         B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
         g_at = (3 if four else 2) * H
-        pred = _predecessor_rows(batch_sizes, reverse, act.device)
-        h_prev_all = torch.cat([h0, h_all]).index_select(0, pred)
-        c_prev_all = torch.cat([c0, c_all]).index_select(0, pred)
+        prev_c = _previous_blocks(c0, c_all, batch_sizes, reverse)
         # d_pre starts as the local factor of each gate's pre-activation gradient, for all steps:
         #   o: tanh(c) o(1-o);  i: g i(1-i) (coupled: (g - c_prev) i(1-i));  f: c_prev f(1-f);
         #   g: i (1 - g^2)
         # so that per step it only meets dh (for o) or dc (for i, f, g). dc itself gathers
-        # dh * o (1 - tanh(c)^2), the factor kept in `through_c`.
-        d_pre = torch.empty_like(act)
+        # dh * o (1 - tanh(c)^2), the factor kept in `through_c`. Both are scratch buffers
+        # (workspace.py: reused across calls, no page faults), never returned.
+        d_pre = scratch("lstm_chain.d_pre", act.shape, act)
         s_all, i_all, g_all = act[:, :g_at], act[:, H:2 * H], act[:, g_at:]
         one = act.new_ones(())
         torch.addcmul(s_all, s_all, s_all, value=-1, out=d_pre[:, :g_at])
         torch.addcmul(one, g_all, g_all, value=-1, out=d_pre[:, g_at:]).mul_(i_all)
         d_pre[:, :H].mul_(tc_all)
-        d_pre[:, H:2 * H].mul_(g_all - c_prev_all if coupled else g_all)
+        if coupled:
+            for rows, c_prev in prev_c:
+                d_pre[rows, H:2 * H].mul_(g_all[rows] - c_prev)
+        else:
+            d_pre[:, H:2 * H].mul_(g_all)
         if four:
-            d_pre[:, 2 * H:3 * H].mul_(c_prev_all)
-        through_c = torch.addcmul(one, tc_all, tc_all, value=-1).mul_(act[:, :H])
+            for rows, c_prev in prev_c:
+                d_pre[rows, 2 * H:3 * H].mul_(c_prev)
+        through_c = torch.addcmul(one, tc_all, tc_all, value=-1,
+                                  out=scratch("lstm_chain.through_c", tc_all.shape, tc_all))
+        through_c.mul_(act[:, :H])
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
         dh = d_hn.clone() if d_hn is not None else act.new_zeros(B, H)
@@ -235,11 +271,13 @@ class _LSTMChain(torch.autograd.Function):
                 w_step.addmm(d_outs[nxt], d_pres[t], out=dh_t)
             else:
                 w_step.mm(d_pres[t], out=dh_t)
-        d_w_hh = weight_grad(d_pre, h_prev_all)
+        d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_ci = d_cf = d_co = None
         if peephole:
-            d_ci = (d_pre[:, H:2 * H] * c_prev_all).sum(0)
-            d_cf = (d_pre[:, 2 * H:3 * H] * c_prev_all).sum(0) if four else None
+            zero = act.new_zeros(H)
+            d_ci = sum(((d_pre[rows, H:2 * H] * c_prev).sum(0) for rows, c_prev in prev_c), zero)
+            d_cf = sum(((d_pre[rows, 2 * H:3 * H] * c_prev).sum(0) for rows, c_prev in prev_c),
+                       zero) if four else None
             d_co = (d_pre[:, :H] * c_all).sum(0)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None

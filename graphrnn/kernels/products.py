@@ -39,6 +39,7 @@ import torch
 from torch import Tensor
 
 from .timing import fastest, row_bucket
+from .workspace import scratch
 
 PATHS = ("blas", "blas_nn", "onednn")
 _ENV = "GRAPHRNN_PRODUCT_PATH"
@@ -215,9 +216,11 @@ def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
     if path == "onednn":
         # y = a @ b.t() with a = grad^T (N, R) and b = inputs^T (K, R): oneDNN's linear, the
         # (K, R) operand reordered as its weight (a per-call copy, counted when measuring)
+        # (the transposed copy of grad in a scratch buffer: no page faults for a large one)
         packed = torch.ops.mkldnn._reorder_linear_weight(inputs.t(), grad.size(1))
-        return torch.ops.mkldnn._linear_pointwise(grad.t().contiguous(), packed, None, "none", [],
-                                                  "")
+        grad_t = scratch("weight_grad.grad_t", (grad.size(1), grad.size(0)), grad)
+        return torch.ops.mkldnn._linear_pointwise(grad_t.copy_(grad.t()), packed, None, "none",
+                                                  [], "")
     return grad.t().mm(inputs)
 
 

@@ -26,10 +26,10 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .gru_chain import _grad_by_previous
-from .lstm_chain import _final_rows, _previous
+from .lstm_chain import _final_rows, _previous, grad_by_previous
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, weight_grad
+from .workspace import scratch
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -78,7 +78,8 @@ class _SRNChain(torch.autograd.Function):
         x, weight_ih, weight_hh, h_all, h0 = ctx.saved_tensors
         batch_sizes, reverse, relu = ctx.batch_sizes, ctx.reverse, ctx.relu
         B, H, steps = h0.size(0), h0.size(1), len(batch_sizes)
-        d_pre = torch.empty_like(h_all)     # gradient of each row's pre-activation (N, H)
+        # gradient of each row's pre-activation (N, H), a scratch buffer (workspace.py)
+        d_pre = scratch("srn_chain.d_pre", h_all.shape, h_all)
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
         dh = d_hn.clone() if d_hn is not None else h_all.new_zeros(B, H)
@@ -110,7 +111,7 @@ class _SRNChain(torch.autograd.Function):
                 w_back.addmm(d_outs[nxt], dp, out=dh_t)
             else:
                 w_back.mm(dp, out=dh_t)
-        d_w_hh = _grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
+        d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         d_w_ih = weight_grad(d_pre, x)
