@@ -149,20 +149,26 @@ class _LSTMChain(torch.autograd.Function):
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
         # per-step views of the gate blocks, made in one call each (not a slice per step)
-        go, gi, gf, gg, gsig, gif, _ = _gate_views(act, H, four, batch_sizes)
+        go, gi, gf, gg, gsig, gif, gifg = _gate_views(act, H, four, batch_sizes)
         w_step = PreparedWeight(w_hh, rows)
+        if peephole and four:   # i's and f's peepholes, (2, H): one broadcast product per step
+            w_if = torch.stack([weight_ci, weight_cf])
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
         for t in order:
             h = _previous(t, prev, batch_sizes, hs, h0)
             c = _previous(t, prev, batch_sizes, cs, c0)
             w_step.addmm_(acts[t], h)
-            if peephole:
-                gi[t].addcmul_(c, weight_ci)
-                if four:
-                    gf[t].addcmul_(c, weight_cf)
-                gif[t].sigmoid_()
-                g = sigmoid_to_tanh_(gg[t].sigmoid_()) if g_sig else gg[t].tanh_()
+            if peephole:   # c reaches i and f before their sigmoid (o's waits for c')
+                if four:   # (n, 2, H) += (n, 1, H) * (2, H)
+                    gif[t].view(-1, 2, H).addcmul_(c.unsqueeze(1), w_if)
+                else:
+                    gi[t].addcmul_(c, weight_ci)
+                if g_sig:   # i, f and g under one sigmoid
+                    g = sigmoid_to_tanh_(gifg[t].sigmoid_()[:, -H:])
+                else:
+                    gif[t].sigmoid_()
+                    g = gg[t].tanh_()
             elif g_sig:
                 g = sigmoid_to_tanh_(acts[t].sigmoid_()[:, -H:])
             else:
