@@ -144,8 +144,9 @@ class _GRUChain(torch.autograd.Function):
         if reset_after:
             gh_n = extra.split(batch_sizes)
             d_ghn, d_steps = d_all[:, :H].split(batch_sizes), d_all[:, :3 * H].split(batch_sizes)
-            w_nrz = torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]])
-            w_back = PreparedWeight(w_nrz.t(), B)            # dh_{t-1} += d_gh_t @ W_hh
+            # dh_{t-1} += d_gh_t @ W_hh, its rows taken as [n, r, z] (the reordered copy only
+            # is kept)
+            w_back = PreparedWeight(torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]]).t(), B)
         else:
             rh_grad = act.new_empty(B, H)                     # d(r * h) of one step
             w_back_rz = PreparedWeight(weight_hh[:2 * H].t(), B)
@@ -189,12 +190,14 @@ class _GRUChain(torch.autograd.Function):
             else:
                 dh_t.addcmul_(drh_t, r)
                 w_back_rz.addmm_(dh_t, d_rz)
+        w_back = w_back_rz = w_back_n = None   # the reordered copies go (peak memory)
         d_gx = d_all[:, o:]
         sums = d_all.sum(0) if ctx.has_bias else None
         d_b_ih = d_b_hh = None
         if reset_after:   # rows [n, r, z] back to [r, z, n]
             g = grad_by_previous(d_all[:, :3 * H], h0, h_all, batch_sizes, reverse)
             d_w_hh = torch.cat([g[H:], g[:H]])
+            del g   # before the products below allocate (peak memory)
             if sums is not None:
                 d_b_ih, d_b_hh = sums[H:], torch.cat([sums[H:3 * H], sums[:H]])
         else:             # rows [r, z] multiply h, rows n multiply r * h

@@ -143,7 +143,7 @@ def test_addmm_without_a_base_is_the_plain_product():
 
 
 @pytest.mark.parametrize("path", products.PATHS)
-def test_weight_grad_is_grad_transposed_times_inputs_on_every_path(path):
+def test_weight_grad_is_grad_transposed_times_inputs_on_every_path(path, monkeypatch):
     if path not in _paths():
         pytest.skip(f"{path} is not available in this build")
     products.set_product_path(path)
@@ -155,6 +155,11 @@ def test_weight_grad_is_grad_transposed_times_inputs_on_every_path(path):
     g, x = wide[1:, 8:32], wide[:-1, :7]
     torch.testing.assert_close(products.weight_grad(g, x), g.t() @ x)
     assert products.weight_grad(grad[:0], inputs[:0]).eq(0).all()
+    # rows in several blocks (oneDNN's route sums blocks of WEIGHT_GRAD_BLOCK rows), the last
+    # one short
+    monkeypatch.setattr(products, "WEIGHT_GRAD_BLOCK", 16)
+    torch.testing.assert_close(products.weight_grad(grad, inputs), grad.t() @ inputs)
+    torch.testing.assert_close(products.weight_grad(g, x), g.t() @ x)
 
 
 def test_weight_grad_path_is_measured_once_per_bucket(monkeypatch):
