@@ -91,6 +91,26 @@ def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence
     return d.new_zeros(d.size(1), h0.size(1)) if out is None else out
 
 
+def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
+                       w_ci: Tensor | None, w_cf: Tensor | None) -> Tensor | None:
+    """What the gradient of each step's c is multiplied by to reach c_{t-1}, every row at once
+    (N, H), or ``None`` when that is 1 (no forget gate, no peepholes): ``f``; coupled
+    (c = c_prev + i (g - c_prev)): ``1 - i``; no forget gate: 1; plus, with peepholes,
+    ``L_i w_ci (+ L_f w_cf)``, where ``L`` are the local factors of i's and f's pre-activations
+    (``d_pre`` before the loop), since dc_{t-1} also gathers di w_ci and df w_cf."""
+    i, f = act[:, size:2 * size], act[:, 2 * size:3 * size]
+    if w_ci is None:
+        return f if four else (1 - i if coupled else None)
+    carry = scratch("lstm_chain.carry", i.shape, act)
+    if four:
+        carry.copy_(f).addcmul_(d_pre[:, 2 * size:3 * size], w_cf)
+    elif coupled:
+        torch.sub(1, i, out=carry)
+    else:
+        carry.fill_(1)
+    return carry.addcmul_(d_pre[:, size:2 * size], w_ci)
+
+
 def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
     """Packed row of each chain's last step (its first step when run in reverse)."""
     sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
@@ -234,6 +254,10 @@ class _LSTMChain(torch.autograd.Function):
         through_c = torch.addcmul(one, tc_all, tc_all, value=-1,
                                   out=scratch("lstm_chain.through_c", tc_all.shape, tc_all))
         through_c.mul_(act[:, :H])
+        if peephole:   # c_t reaches o's pre-activation too: dc += dh L_o w_co, L_o = d_pre's o
+            through_c.addcmul_(d_pre[:, :H], w_co)
+        carries = _carry_to_previous(act, d_pre, H, four, coupled, w_ci, w_cf)
+        carries = carries.split(batch_sizes) if carries is not None else None
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
         dh = d_hn.clone() if d_hn is not None else act.new_zeros(B, H)
@@ -242,8 +266,9 @@ class _LSTMChain(torch.autograd.Function):
             d_out = act.new_zeros(c_all.shape)
         w_step = PreparedWeight(weight_hh.t(), B)   # dh_{t-1} = d_pre_t @ W_hh
         throughs, d_pres, d_outs = (t.split(batch_sizes) for t in (through_c, d_pre, d_out))
-        _, si, sf, _, _, _, _ = _gate_views(act, H, four, batch_sizes)
-        do, di, df, _, _, _, difg = _gate_views(d_pre, H, four, batch_sizes)
+        do = d_pre[:, :H].split(batch_sizes)
+        # i, (f,) g of each step as (n, gates, H), for one broadcast product with dc (n, 1, H)
+        difg = d_pre.view(d_pre.size(0), -1, H)[:, 1:].split(batch_sizes)
         prefixes = {}   # n -> the first n rows of dh and dc
         order = list(range(steps) if reverse else range(steps - 1, -1, -1))
         out_added = False   # whether the previous step's matmul already added d_out[t]
@@ -254,21 +279,11 @@ class _LSTMChain(torch.autograd.Function):
             dh_t, dc_t, dc_gates = prefixes[n]
             if not out_added:
                 dh_t.add_(d_outs[t])
-            d_o = do[t].mul_(dh_t)
+            do[t].mul_(dh_t)
             dc_t.addcmul_(dh_t, throughs[t])
-            if peephole:   # c_t reaches o's pre-activation too
-                dc_t.addcmul_(d_o, w_co)
-            # i, f, g in one broadcast product: (n, gates, H) * (n, 1, H)
-            difg[t].view(n, -1, H).mul_(dc_gates)
-            # gradient to c_{t-1}
-            if four:
-                dc_t.mul_(sf[t])
-            elif coupled:  # c = c_prev + i (g - c_prev)
-                dc_t.addcmul_(dc_t, si[t], value=-1)
-            if peephole:
-                dc_t.addcmul_(di[t], w_ci)
-                if four:
-                    dc_t.addcmul_(df[t], w_cf)
+            difg[t].mul_(dc_gates)
+            if carries is not None:   # gradient to c_{t-1}
+                dc_t.mul_(carries[t])
             # gradient to h_{t-1}, with the next step's output gradient added in the same call
             # when that step has as many rows
             nxt = order[k + 1] if k + 1 < steps else None
