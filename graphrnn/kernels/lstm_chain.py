@@ -173,11 +173,18 @@ class _LSTMChain(torch.autograd.Function):
         w_step = PreparedWeight(w_hh, rows)
         if peephole and four:   # i's and f's peepholes, (2, H): one broadcast product per step
             w_if = torch.stack([weight_ci, weight_cf])
+        # With a forget gate and g under the sigmoid, g stays in the buffer as s = sigmoid(2a):
+        # c' = f c + i (2 s - 1) is taken as f c - i + 2 i s (no conversion kernels), and the
+        # backward makes tanh(a) = 2 s - 1 from it.
+        keep_s = four and g_sig
+        # equal lengths: a step reads the previous step's states as they are (no prefix rows)
+        ragged = steps > 0 and batch_sizes[0] != batch_sizes[-1]
         order = range(steps - 1, -1, -1) if reverse else range(steps)
-        prev = None
+        prev, h, c = None, h0, c0
         for t in order:
-            h = _previous(t, prev, batch_sizes, hs, h0)
-            c = _previous(t, prev, batch_sizes, cs, c0)
+            if ragged:
+                h = _previous(t, prev, batch_sizes, hs, h0)
+                c = _previous(t, prev, batch_sizes, cs, c0)
             w_step.addmm_(acts[t], h)
             if peephole:   # c reaches i and f before their sigmoid (o's waits for c')
                 if four:   # (n, 2, H) += (n, 1, H) * (2, H)
@@ -185,18 +192,21 @@ class _LSTMChain(torch.autograd.Function):
                 else:
                     gi[t].addcmul_(c, weight_ci)
                 if g_sig:   # i, f and g under one sigmoid
-                    g = sigmoid_to_tanh_(gifg[t].sigmoid_()[:, -H:])
+                    gifg[t].sigmoid_()
                 else:
                     gif[t].sigmoid_()
-                    g = gg[t].tanh_()
+                    gg[t].tanh_()
             elif g_sig:
-                g = sigmoid_to_tanh_(acts[t].sigmoid_()[:, -H:])
+                acts[t].sigmoid_()
             else:
                 gsig[t].sigmoid_()
-                g = gg[t].tanh_()
+                gg[t].tanh_()
+            g = sigmoid_to_tanh_(gg[t]) if g_sig and not keep_s else gg[t]
             i = gi[t]
             c_new = cs[t]
-            if four:
+            if keep_s:     # f c + i (2 s - 1) = f c - i + 2 i s
+                torch.mul(gf[t], c, out=c_new).sub_(i).addcmul_(i, g, value=2)
+            elif four:
                 torch.mul(gf[t], c, out=c_new).addcmul_(i, g)
             elif coupled:  # c' = (1 - i) c + i g = c + i (g - c)
                 torch.sub(g, c, out=c_new).mul_(i).add_(c)
@@ -207,7 +217,10 @@ class _LSTMChain(torch.autograd.Function):
                 o.addcmul_(c_new, weight_co).sigmoid_()
             tc = tanh_via_sigmoid(c_new, out=tcs[t]) if c_sig else torch.tanh(c_new, out=tcs[t])
             torch.mul(o, tc, out=hs[t])
-            prev = t
+            if ragged:
+                prev = t
+            else:
+                h, c = hs[t], c_new
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
             rows = _final_rows(batch_sizes, reverse, x.device)
             h_n, c_n = h_all.index_select(0, rows), c_all.index_select(0, rows)
@@ -217,6 +230,7 @@ class _LSTMChain(torch.autograd.Function):
                               weight_cf, weight_co)
         ctx.has_bias = bias is not None
         ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
+        ctx.keep_s = keep_s
         return h_all, h_n, c_n
 
     @staticmethod
@@ -239,6 +253,8 @@ class _LSTMChain(torch.autograd.Function):
         # (workspace.py: reused across calls, no page faults), never returned.
         d_pre = scratch("lstm_chain.d_pre", act.shape, act)
         s_all, i_all, g_all = act[:, :g_at], act[:, H:2 * H], act[:, g_at:]
+        if ctx.keep_s:   # the forward kept s = sigmoid(2a) for g: tanh(a) = 2 s - 1
+            g_all = torch.mul(g_all, 2, out=scratch("lstm_chain.g", g_all.shape, act)).sub_(1)
         one = act.new_ones(())
         torch.addcmul(s_all, s_all, s_all, value=-1, out=d_pre[:, :g_at])
         torch.addcmul(one, g_all, g_all, value=-1, out=d_pre[:, g_at:]).mul_(i_all)

@@ -46,12 +46,15 @@ def test_projection_is_refused():
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True},
-                                    {"forget_gate": False, "peephole": True}])
+                                    {"forget_gate": False, "peephole": True},
+                                    {"coupled": True, "peephole": True}])
 @pytest.mark.parametrize("tanh_choice", [(False, False), (True, True), (True, False)])
+@pytest.mark.parametrize("batch_sizes", [[6, 6, 4, 1], [3, 3, 3]])   # ragged; equal lengths
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
-                                                                   kwargs, monkeypatch,
+                                                                   kwargs, batch_sizes,
+                                                                   monkeypatch,
                                                                    kernel_matches_loop):
     # float32, where the oneDNN path runs; both tanh routes (the measured choice) forced in turn
     import graphrnn.kernels.lstm_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
-    kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), [6, 6, 4, 1])
+    kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), batch_sizes)
