@@ -308,6 +308,7 @@ class _LSTMChain(torch.autograd.Function):
                 w_step.addmm(d_outs[nxt], d_pres[t], out=dh_t)
             else:
                 w_step.mm(d_pres[t], out=dh_t)
+        w_step = None   # the reordered copy goes before the products below (peak memory)
         d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_ci = d_cf = d_co = None
         if peephole:

@@ -111,6 +111,7 @@ class _SRNChain(torch.autograd.Function):
                 w_back.addmm(d_outs[nxt], dp, out=dh_t)
             else:
                 w_back.mm(dp, out=dh_t)
+        w_back = None   # the reordered copy goes before the products below (peak memory)
         d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
