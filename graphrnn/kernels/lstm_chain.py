@@ -103,7 +103,7 @@ def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, couple
         return f if four else (1 - i if coupled else None)
     carry = scratch("lstm_chain.carry", i.shape, act)
     if four:
-        carry.copy_(f).addcmul_(d_pre[:, 2 * size:3 * size], w_cf)
+        torch.addcmul(f, d_pre[:, 2 * size:3 * size], w_cf, out=carry)
     elif coupled:
         torch.sub(1, i, out=carry)
     else:
@@ -312,11 +312,17 @@ class _LSTMChain(torch.autograd.Function):
         d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_ci = d_cf = d_co = None
         if peephole:
-            zero = act.new_zeros(H)
-            d_ci = sum(((d_pre[rows, H:2 * H] * c_prev).sum(0) for rows, c_prev in prev_c), zero)
-            d_cf = sum(((d_pre[rows, 2 * H:3 * H] * c_prev).sum(0) for rows, c_prev in prev_c),
-                       zero) if four else None
-            d_co = (d_pre[:, :H] * c_all).sum(0)
+            # i's and f's together, (n, gates, H) * (n, 1, H) summed over rows; the products in
+            # a scratch buffer (a fresh one of this size faults in its pages on every call)
+            gates = 2 if four else 1
+            d_cif = act.new_zeros(gates, H)
+            for rows, c_prev in prev_c:
+                d_gates = d_pre[rows, H:(1 + gates) * H].view(-1, gates, H)
+                d_cif += torch.mul(d_gates, c_prev.unsqueeze(1), out=scratch(
+                    "lstm_chain.peephole", d_gates.shape, act)).sum(0)
+            d_ci, d_cf = d_cif[0].clone(), d_cif[1].clone() if four else None
+            d_co = torch.mul(d_pre[:, :H], c_all,
+                             out=scratch("lstm_chain.peephole", c_all.shape, act)).sum(0)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         d_w_ih = weight_grad(d_pre, x)
