@@ -4,16 +4,20 @@ On a CPU a chain LSTM is bound by per-step overhead, not arithmetic: with autogr
 every gate op, a step costs ~20 small kernels forward and backward plus the bookkeeping of as many
 graph nodes. Here one autograd node covers the whole chain:
 
-* forward: per step, one ``addmm`` for the recurrent matmul and six in-place pointwise kernels
-  writing into preallocated buffers (gates are reordered once to ``[i, f, o, g]`` so that one
-  sigmoid and one tanh cover them);
+* forward: per step, one product for the recurrent matmul and six or seven in-place pointwise
+  kernels writing into preallocated buffers (gates are reordered once to ``[o, i, f, g]`` so
+  that the sigmoid gates, and i, f, g, are contiguous; where it measures faster, g's
+  pre-activation is doubled and goes under the same sigmoid, tanh(a) = 2 sigmoid(2a) - 1, and
+  with a forget gate g is kept as that sigmoid s: c' = f c - i + 2 i s);
 * backward: the local derivatives of every gate (``s - s^2`` of a sigmoid, ``1 - g^2``, and
   the factors they meet in the chain rule: ``tanh(c)``, ``g``, ``c_{t-1}``, ``i``,
-  ``o (1 - tanh(c)^2)``) do not depend on the recursion, so they are computed for all steps at
-  once before the loop, in a few large kernels; per step then remain four pointwise kernels (the
-  gradients of o, of c, of i/f/g in one broadcast product, of ``c_{t-1}``) and one matmul for the
-  gradient flowing to ``h_{t-1}``; the gradients of ``weight_hh`` and of the projected inputs
-  come out of single large matmuls over all steps after the loop.
+  ``o (1 - tanh(c)^2)``, and the peepholes' terms, folded into what carries dc to
+  ``c_{t-1}`` and what carries dh to dc) do not depend on the recursion, so they are computed
+  for all steps at once before the loop, in a few large kernels (into reused scratch buffers,
+  :mod:`.workspace`); per step then remain four pointwise kernels (the gradients of o, of c, of
+  i/f/g in one broadcast product, of ``c_{t-1}``) and one matmul for the gradient flowing to
+  ``h_{t-1}``, whatever the variant; the gradients of ``weight_hh`` and of the projected inputs
+  come out of large matmuls over all steps after the loop.
 
 It handles every variant of :mod:`graphrnn.cells.lstm` except ``proj_size`` (which goes through
 the autograd loop), variable lengths in ``PackedSequence`` layout, and both directions.
