@@ -69,6 +69,12 @@ def _forced_path() -> str | None:
     return path
 
 
+def _onednn_linear(x: Tensor, packed: Tensor) -> Tensor:
+    """``x @ W.t()`` by oneDNN's linear primitive, ``packed`` being ``W`` as
+    ``_reorder_linear_weight`` made it (no bias, no fused activation)."""
+    return torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+
+
 def onednn_available() -> bool:
     """Whether this build has oneDNN's linear primitive with prepacked weights (checked once)."""
     global _onednn_ok
@@ -76,8 +82,7 @@ def onednn_available() -> bool:
         try:
             w = torch.ones(4, 3)
             packed = torch.ops.mkldnn._reorder_linear_weight(w, 2)
-            out = torch.ops.mkldnn._linear_pointwise(torch.ones(2, 3), packed, None, "none", [],
-                                                     "")
+            out = _onednn_linear(torch.ones(2, 3), packed)
             _onednn_ok = bool(torch.backends.mkldnn.is_available()) and \
                 torch.equal(out, torch.full((2, 4), 3.0))
         except (RuntimeError, AttributeError):
@@ -185,7 +190,7 @@ class PreparedWeight:
             self._w = weight.detach().t()
 
     def _onednn(self, x: Tensor) -> Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self._w, None, "none", [], "")
+        return _onednn_linear(x, self._w)
 
     def mm(self, x: Tensor, out: Tensor | None = None) -> Tensor:
         """``x @ W.t()`` (into ``out`` when given)."""
@@ -228,8 +233,7 @@ def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
             g = grad[start:start + WEIGHT_GRAD_BLOCK]
             packed = torch.ops.mkldnn._reorder_linear_weight(
                 inputs[start:start + WEIGHT_GRAD_BLOCK].t(), g.size(1))
-            y = torch.ops.mkldnn._linear_pointwise(g.t().contiguous(), packed, None, "none", [],
-                                                   "")
+            y = _onednn_linear(g.t().contiguous(), packed)
             out = y if out is None else out.add_(y)
         return out
     return grad.t().mm(inputs)
@@ -275,7 +279,7 @@ def weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
         raise ValueError(f"weight_grad: expected grad (R, N) and inputs (R, K), got "
                          f"{tuple(grad.shape)} and {tuple(inputs.shape)}")
     if grad.size(0) == 0 or grad.dtype != inputs.dtype:
-        return grad.t().mm(inputs)
+        return _weight_grad_by("blas", grad, inputs)
     path = weight_grad_path(grad.size(0), grad.size(1), inputs.size(1), grad.dtype, grad.device)
     return _weight_grad_by(path, grad, inputs)
 

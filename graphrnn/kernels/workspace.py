@@ -9,11 +9,11 @@ and ~85 ms of a 350 ms GRU forward + backward. CUDA's caching allocator already 
 module does for the CPU.
 
 :func:`scratch` hands out a tensor of the requested shape backed by a buffer kept per thread,
-name, dtype and device, grown when a call needs more. Only pure temporaries of one backward go
+name and dtype, grown when a call needs more. Only pure temporaries of one backward go
 here, never a tensor that outlives the call (a saved tensor, an output, a returned gradient), so
 two kernels never see each other's data; different names within one call never alias. The
-buffers hold the largest size met until :func:`release` frees them (``graphrnn`` calls nothing
-else that keeps memory). On other devices :func:`scratch` is a plain ``torch.empty``.
+buffers hold the largest size met until :func:`release` frees them. On other devices
+:func:`scratch` is a plain ``torch.empty`` (their allocators cache already).
 """
 from __future__ import annotations
 
