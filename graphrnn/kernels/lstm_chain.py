@@ -16,8 +16,9 @@ graph nodes. Here one autograd node covers the whole chain:
   for all steps at once before the loop, in a few large kernels (into reused scratch buffers,
   :mod:`.workspace`); per step then remain four pointwise kernels (the gradients of o, of c, of
   i/f/g in one broadcast product, of ``c_{t-1}``) and one matmul for the gradient flowing to
-  ``h_{t-1}``, whatever the variant; the gradients of ``weight_hh`` and of the projected inputs
-  come out of large matmuls over all steps after the loop.
+  ``h_{t-1}``, whatever the variant; the gradients of the inputs and of ``weight_ih`` and
+  ``weight_hh`` come out of large products over all steps after the loop (the two weights' in
+  one, :func:`grads_by_input_and_previous`).
 
 It handles every variant of :mod:`graphrnn.cells.lstm` except ``proj_size`` (which goes through
 the autograd loop), variable lengths in ``PackedSequence`` layout, and both directions.
@@ -31,7 +32,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
+from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
 from .products import PreparedWeight, weight_grad
 from .workspace import scratch
 
@@ -46,6 +47,20 @@ def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
     """Row permutation from torch's gate order (i, f, g, o | i, g, o) to the kernel's
     (o, i, f, g | o, i, g): the sigmoid gates first, and i, f, g contiguous."""
     return block_rows([3, 0, 1, 2] if num_gates == 4 else [2, 0, 1], hidden_size, device)
+
+
+_orders: dict[tuple, tuple[Tensor, Tensor]] = {}
+
+
+def _gate_orders(num_gates: int, hidden_size: int, device) -> tuple[Tensor, Tensor]:
+    """:func:`gate_order` and its inverse (kernel order back to torch's), made once per shape
+    and device."""
+    key = (num_gates, hidden_size, str(device))
+    orders = _orders.get(key)
+    if orders is None:
+        perm = gate_order(num_gates, hidden_size, device)
+        orders = _orders[key] = (perm, torch.argsort(perm))
+    return orders
 
 
 def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
@@ -93,6 +108,27 @@ def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence
             g = weight_grad(d[rows], prev)
             out = g if out is None else out.add_(g)
     return d.new_zeros(d.size(1), h0.size(1)) if out is None else out
+
+
+def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
+                                batch_sizes: Sequence[int], reverse: bool, name: str) -> Tensor:
+    """``d.T @ [x | h_prev]`` (G, I + H): the gradients of ``weight_ih`` (G, I) and
+    ``weight_hh`` (G, H) side by side (:func:`_split_columns`), when both met the same
+    pre-activation gradients ``d`` (N, G); one
+    :func:`~graphrnn.kernels.products.weight_grad` of the inputs and the states each row read,
+    gathered into the scratch buffer ``name``: one pass over ``d`` (whose transposed copy is the
+    oneDNN route's largest cost) instead of two."""
+    width = x.size(1)
+    inputs = scratch(name, (x.size(0), width + h0.size(1)), x)
+    inputs[:, :width].copy_(x)
+    for rows, prev in _previous_blocks(h0, h_all, batch_sizes, reverse):
+        inputs[rows, width:].copy_(prev)
+    return weight_grad(d, inputs)
+
+
+def _split_columns(both: Tensor, width: int) -> tuple[Tensor, Tensor]:
+    """``(both[:, :width], both[:, width:])``."""
+    return both[:, :width], both[:, width:]
 
 
 def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
@@ -152,18 +188,25 @@ def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
 
 class _LSTMChain(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight_ih, bias, weight_hh, h0, c0, weight_ci, weight_cf, weight_co,
-                batch_sizes, reverse, variant):
+    def forward(ctx, x, weight_ih, bias_ih, bias_hh, weight_hh, h0, c0, weight_ci, weight_cf,
+                weight_co, batch_sizes, reverse, variant):
         forget_gate, coupled = variant
         peephole = weight_ci is not None
         H = c0.size(1)
         four = forget_gate and not coupled
         steps = len(batch_sizes)
         rows = batch_sizes[0] if steps else 0
-        g_sig, c_sig = tanh_through_sigmoid(rows, H, weight_hh.size(0) // H, x.dtype, x.device)
-        w_ih, w_hh, b = weight_ih, weight_hh, bias
+        gates = weight_hh.size(0) // H
+        g_sig, c_sig = tanh_through_sigmoid(rows, H, gates, x.dtype, x.device)
+        # the weights in the kernel's gate order (permuted here, not by autograd ops around the
+        # call: the backward returns gradients in torch's order with one gather)
+        perm, _ = _gate_orders(gates, H, x.device)
+        w_ih, w_hh = weight_ih.index_select(0, perm), weight_hh.index_select(0, perm)
+        b = torch.add(bias_ih, bias_hh).index_select(0, perm) if bias_ih is not None else None
         if g_sig:   # g's pre-activation doubled: one sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
-            w_ih, w_hh, b = (double_last_rows(t, H) for t in (weight_ih, weight_hh, bias))
+            for t in (w_ih, w_hh, b):
+                if t is not None:
+                    t[-H:] *= 2
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
         proj = PreparedWeight(w_ih, x.size(0))
@@ -232,7 +275,7 @@ class _LSTMChain(torch.autograd.Function):
             h_n, c_n = h0.clone(), c0.clone()
         ctx.save_for_backward(x, weight_ih, act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci,
                               weight_cf, weight_co)
-        ctx.has_bias = bias is not None
+        ctx.has_bias = bias_ih is not None
         ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
         ctx.keep_s = keep_s
         return h_all, h_n, c_n
@@ -247,6 +290,7 @@ class _LSTMChain(torch.autograd.Function):
         peephole = w_ci is not None
         batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
         B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
+        perm, inverse = _gate_orders(weight_hh.size(0) // H, H, act.device)
         g_at = (3 if four else 2) * H
         prev_c = _previous_blocks(c0, c_all, batch_sizes, reverse)
         # d_pre starts as the local factor of each gate's pre-activation gradient, for all steps:
@@ -284,7 +328,7 @@ class _LSTMChain(torch.autograd.Function):
         dc = d_cn.clone() if d_cn is not None else act.new_zeros(B, H)
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
-        w_step = PreparedWeight(weight_hh.t(), B)   # dh_{t-1} = d_pre_t @ W_hh
+        w_step = PreparedWeight(weight_hh.index_select(0, perm).t(), B)  # dh_{t-1} = d_pre_t W_hh
         throughs, d_pres, d_outs = (t.split(batch_sizes) for t in (through_c, d_pre, d_out))
         do = d_pre[:, :H].split(batch_sizes)
         # i, (f,) g of each step as (n, gates, H), for one broadcast product with dc (n, 1, H)
@@ -313,7 +357,6 @@ class _LSTMChain(torch.autograd.Function):
             else:
                 w_step.mm(d_pres[t], out=dh_t)
         w_step = None   # the reordered copy goes before the products below (peak memory)
-        d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse)
         d_ci = d_cf = d_co = None
         if peephole:
             # i's and f's together, (n, gates, H) * (n, 1, H) summed over rows; the products in
@@ -327,11 +370,22 @@ class _LSTMChain(torch.autograd.Function):
             d_ci, d_cf = d_cif[0].clone(), d_cif[1].clone() if four else None
             d_co = torch.mul(d_pre[:, :H], c_all,
                              out=scratch("lstm_chain.peephole", c_all.shape, act)).sum(0)
-        d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
+        d_x = PreparedWeight(weight_ih.index_select(0, perm).t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
-        d_w_ih = weight_grad(d_pre, x)
-        d_bias = d_pre.sum(0) if ctx.has_bias else None
-        return (d_x, d_w_ih, d_bias, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)
+        need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[4]
+        if need_ih and need_hh:   # one product, one gather back to torch's gate order
+            d_w_ih, d_w_hh = _split_columns(grads_by_input_and_previous(
+                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs"
+            ).index_select(0, inverse), x.size(1))
+        else:
+            d_w_ih = weight_grad(d_pre, x).index_select(0, inverse) if need_ih else None
+            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse).index_select(
+                0, inverse) if need_hh else None
+        d_b_ih = d_b_hh = None
+        if ctx.has_bias:   # both biases met the same sum; each gets its own tensor
+            d_b_ih = d_pre.sum(0).index_select(0, inverse)
+            d_b_hh = d_b_ih.clone()
+        return (d_x, d_w_ih, d_b_ih, d_b_hh, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)
 
 
 def run_lstm_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor, Tensor],
@@ -350,11 +404,9 @@ def run_lstm_chain(w, x: Tensor, batch_sizes: Sequence[int], state: tuple[Tensor
     """
     if w.weight_hr is not None:
         raise ValueError("run_lstm_chain does not handle proj_size; use graphrnn.engine.run_chain")
-    perm = gate_order(w.num_gates, w.hidden_size, x.device)
-    bias = (w.bias_ih + w.bias_hh).index_select(0, perm) if w.bias_ih is not None else None
     h0, c0 = state
     out, h_n, c_n = _LSTMChain.apply(
-        x, w.weight_ih.index_select(0, perm), bias, w.weight_hh.index_select(0, perm), h0, c0,
+        x, w.weight_ih, w.bias_ih, w.bias_hh, w.weight_hh, h0, c0,
         w.weight_ci if w.peephole else None,
         w.weight_cf if w.peephole and w.num_gates == 4 else None,
         w.weight_co if w.peephole else None,

@@ -42,3 +42,30 @@ def _assert_kernel_gives_the_loop_numbers(kernel, cell, batch_sizes, atol=1e-5, 
 def kernel_matches_loop():
     """The check of :func:`_assert_kernel_gives_the_loop_numbers`, for the kernel tests."""
     return _assert_kernel_gives_the_loop_numbers
+
+
+def _assert_frozen_weights_keep_the_other_gradients(kernel, cell, batch_sizes):
+    """With ``weight_ih`` and then ``weight_hh`` frozen (``requires_grad=False``), the kernel's
+    gradients of everything else still equal the autograd loop's (the kernels compute both weight
+    gradients in one product when both are wanted, each alone otherwise)."""
+    for frozen in ("weight_ih", "weight_hh"):
+        for p in cell.parameters():
+            p.requires_grad_(True)
+        getattr(cell, frozen).requires_grad_(False)
+        torch.manual_seed(1)
+        x = torch.randn(sum(batch_sizes), cell.input_size, dtype=torch.double)
+        state = tuple(torch.randn(batch_sizes[0], size, dtype=torch.double)
+                      for size in cell.state_sizes)
+        params = [p for p in cell.parameters() if p.requires_grad]
+        got = kernel(cell, x, batch_sizes, state)
+        want = run_chain(cell.step, cell.project(x), batch_sizes, state)
+        loss = lambda out: out[0].square().sum() + out[1][0].sum()  # noqa: E731
+        for a, b in zip(torch.autograd.grad(loss(got), params),
+                        torch.autograd.grad(loss(want), params)):
+            torch.testing.assert_close(a, b)
+
+
+@pytest.fixture
+def frozen_weights_keep_gradients():
+    """The check of :func:`_assert_frozen_weights_keep_the_other_gradients`."""
+    return _assert_frozen_weights_keep_the_other_gradients

@@ -58,3 +58,23 @@ def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path,
     import graphrnn.kernels.lstm_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
     kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), batch_sizes)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True}])
+@pytest.mark.parametrize("batch_sizes", [[3, 3, 2], [2, 2, 2]])
+def test_a_frozen_weight_leaves_the_other_gradients_right(kwargs, batch_sizes,
+                                                          frozen_weights_keep_gradients):
+    frozen_weights_keep_gradients(run_lstm_chain, LSTMCell(3, 4, **kwargs).double(), batch_sizes)
+
+
+def test_both_biases_get_the_gradient_in_torch_gate_order_as_separate_tensors():
+    torch.manual_seed(0)
+    cell = LSTMCell(3, 4).double()
+    x = torch.randn(6, 3, dtype=torch.double)
+    state = (torch.zeros(2, 4, dtype=torch.double), torch.zeros(2, 4, dtype=torch.double))
+    run_lstm_chain(cell, x, [2, 2, 2], state)[0].square().sum().backward()
+    want = torch.autograd.grad(run_chain(cell.step, cell.project(x), [2, 2, 2], state)[0]
+                               .square().sum(), cell.bias_ih)[0]
+    torch.testing.assert_close(cell.bias_ih.grad, want)
+    torch.testing.assert_close(cell.bias_hh.grad, want)
+    assert cell.bias_ih.grad.data_ptr() != cell.bias_hh.grad.data_ptr()

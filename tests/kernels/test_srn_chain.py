@@ -128,3 +128,9 @@ def test_srn_cell_offers_the_kernel_a_step_override_does_not(nonlinearity):
     assert "SRNChain" in fused[0].grad_fn.name() and "SRNChain" not in generic[0].grad_fn.name()
     torch.testing.assert_close(fused[0], generic[0], atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(fused[1][0], generic[1][0], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch_sizes", [[3, 3, 2], [2, 2, 2]])
+def test_a_frozen_weight_leaves_the_other_gradients_right(batch_sizes,
+                                                          frozen_weights_keep_gradients):
+    frozen_weights_keep_gradients(run_srn_chain, SRNCell(3, 4).double(), batch_sizes)
