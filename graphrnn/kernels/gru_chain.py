@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .lstm_chain import _final_rows, _previous, grad_by_previous
+from .lstm_chain import _final_states, _previous, grad_by_previous
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, weight_grad
 from .workspace import scratch
@@ -108,7 +108,7 @@ class _GRUChain(torch.autograd.Function):
         if reset_after and n_sig:   # backward reads gh_n itself, not doubled
             extra.mul_(0.5)
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            h_n = h_all.index_select(0, _final_rows(batch_sizes, reverse, x.device))
+            h_n = _final_states(h_all, batch_sizes, reverse)
         else:
             h_n = h0.clone()
         ctx.save_for_backward(x, weight_ih, weight_hh, act, extra, h_all, h0)

@@ -151,6 +151,15 @@ def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, couple
     return carry.addcmul_(d_pre[:, size:2 * size], w_ci)
 
 
+def _final_states(t: Tensor, batch_sizes: Sequence[int], reverse: bool) -> Tensor:
+    """Each chain's row of ``t`` (rows in packed layout) at its last step (its first, run in
+    reverse), a new tensor: with equal lengths the first or last ``batch_sizes[0]`` rows."""
+    B = batch_sizes[0]
+    if batch_sizes[-1] == B:
+        return (t[:B] if reverse else t[t.size(0) - B:]).clone()
+    return t.index_select(0, _final_rows(batch_sizes, reverse, t.device))
+
+
 def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
     """Packed row of each chain's last step (its first step when run in reverse)."""
     sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
@@ -176,14 +185,17 @@ def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tens
     return torch.cat([hs[prev], h0[have:n]])
 
 
-def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int]):
+def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int],
+                wanted: Sequence[bool]):
     """Per-step views of the gate blocks of ``t`` (rows in packed layout, columns
     ``[o, i, f, g]`` or ``[o, i, g]``): ``(o, i, f, g, o..f, i..f, i..g)``, each a tuple over
-    steps (``f`` is ``None`` without a forget gate)."""
+    steps, made where ``wanted`` (seven flags) says so (a split into T views costs ~35 us), else
+    ``None`` (``f`` is ``None`` without a forget gate)."""
     g_at = (3 if four else 2) * size
     cols = [(0, size), (size, 2 * size), (2 * size, 3 * size) if four else None,
             (g_at, g_at + size), (0, g_at), (size, g_at), (size, g_at + size)]
-    return tuple(None if c is None else t[:, c[0]:c[1]].split(batch_sizes) for c in cols)
+    return tuple(None if c is None or not want else t[:, c[0]:c[1]].split(batch_sizes)
+                 for c, want in zip(cols, wanted))
 
 
 class _LSTMChain(torch.autograd.Function):
@@ -216,7 +228,11 @@ class _LSTMChain(torch.autograd.Function):
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
         # per-step views of the gate blocks, made in one call each (not a slice per step)
-        go, gi, gf, gg, gsig, gif, gifg = _gate_views(act, H, four, batch_sizes)
+        # the views this variant's loop reads: o, i, f, g always; o..f when the sigmoid stops
+        # before g; i..f with peepholes (and a forget gate); i..g with peepholes and g_sig
+        go, gi, gf, gg, gsig, gif, gifg = _gate_views(
+            act, H, four, batch_sizes, (True, True, True, True, not g_sig and not peephole,
+                                        peephole and (four or not g_sig), peephole and g_sig))
         w_step = PreparedWeight(w_hh, rows)
         if peephole and four:   # i's and f's peepholes, (2, H): one broadcast product per step
             w_if = torch.stack([weight_ci, weight_cf])
@@ -269,8 +285,7 @@ class _LSTMChain(torch.autograd.Function):
             else:
                 h, c = hs[t], c_new
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            rows = _final_rows(batch_sizes, reverse, x.device)
-            h_n, c_n = h_all.index_select(0, rows), c_all.index_select(0, rows)
+            h_n, c_n = (_final_states(t, batch_sizes, reverse) for t in (h_all, c_all))
         else:
             h_n, c_n = h0.clone(), c0.clone()
         ctx.save_for_backward(x, weight_ih, act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci,

@@ -69,10 +69,10 @@ def _forced_path() -> str | None:
     return path
 
 
-def _onednn_linear(x: Tensor, packed: Tensor) -> Tensor:
-    """``x @ W.t()`` by oneDNN's linear primitive, ``packed`` being ``W`` as
-    ``_reorder_linear_weight`` made it (no bias, no fused activation)."""
-    return torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+def _onednn_linear(x: Tensor, packed: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ W.t() (+ bias)`` by oneDNN's linear primitive, ``packed`` being ``W`` as
+    ``_reorder_linear_weight`` made it (no fused activation)."""
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
 
 
 def onednn_available() -> bool:
@@ -211,6 +211,8 @@ class PreparedWeight:
         if base is None:
             return self.mm(x, out=out)
         if self.path == "onednn":
+            if out is None and base.dim() == 1 and base.dtype == x.dtype:   # a bias: fused
+                return _onednn_linear(x, self._w, base)
             y = self._onednn(x)
             return y.add_(base) if out is None else torch.add(base, y, out=out)
         return torch.addmm(base, x, self._w) if out is None else \

@@ -27,7 +27,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .lstm_chain import (
-    _final_rows,
+    _final_states,
     _previous,
     _split_columns,
     grad_by_previous,
@@ -70,7 +70,7 @@ class _SRNChain(torch.autograd.Function):
                 h_t.tanh_()
             prev = t
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            h_n = h_all.index_select(0, _final_rows(batch_sizes, reverse, x.device))
+            h_n = _final_states(h_all, batch_sizes, reverse)
         else:
             h_n = h0.clone()
         ctx.save_for_backward(x, weight_ih, weight_hh, h_all, h0)
