@@ -4,11 +4,11 @@ On a CPU a chain LSTM is bound by per-step overhead, not arithmetic: with autogr
 every gate op, a step costs ~20 small kernels forward and backward plus the bookkeeping of as many
 graph nodes. Here one autograd node covers the whole chain:
 
-* forward: per step, one product for the recurrent matmul and six or seven in-place pointwise
+* forward: per step, one product for the recurrent matmul and five to seven in-place pointwise
   kernels writing into preallocated buffers (gates are reordered once to ``[o, i, f, g]`` so
   that the sigmoid gates, and i, f, g, are contiguous; where it measures faster, g's
-  pre-activation is doubled and goes under the same sigmoid, tanh(a) = 2 sigmoid(2a) - 1, and
-  with a forget gate g is kept as that sigmoid s: c' = f c - i + 2 i s);
+  pre-activation is scaled by -2 and goes under the same sigmoid, tanh(a) = 1 - 2 sigmoid(-2a),
+  and g is kept as that sigmoid s: with a forget gate c' = (i + f c) - 2 i s, two kernels);
 * backward: the local derivatives of every gate (``s - s^2`` of a sigmoid, ``1 - g^2``, and
   the factors they meet in the chain rule: ``tanh(c)``, ``g``, ``c_{t-1}``, ``i``,
   ``o (1 - tanh(c)^2)``, and the peepholes' terms, folded into what carries dc to
@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid, tanh_via_sigmoid
+from .pointwise import tanh_through_sigmoid, tanh_via_sigmoid
 from .products import PreparedWeight, weight_grad
 from .workspace import scratch
 
@@ -215,10 +215,10 @@ class _LSTMChain(torch.autograd.Function):
         perm, _ = _gate_orders(gates, H, x.device)
         w_ih, w_hh = weight_ih.index_select(0, perm), weight_hh.index_select(0, perm)
         b = torch.add(bias_ih, bias_hh).index_select(0, perm) if bias_ih is not None else None
-        if g_sig:   # g's pre-activation doubled: one sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
+        if g_sig:   # g's pre-activation times -2: one sigmoid, tanh(a) = 1 - 2 sigmoid(-2a)
             for t in (w_ih, w_hh, b):
                 if t is not None:
-                    t[-H:] *= 2
+                    t[-H:] *= -2
         # The input projection of every step, in one matmul; each step then adds its recurrent
         # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
         proj = PreparedWeight(w_ih, x.size(0))
@@ -236,10 +236,9 @@ class _LSTMChain(torch.autograd.Function):
         w_step = PreparedWeight(w_hh, rows)
         if peephole and four:   # i's and f's peepholes, (2, H): one broadcast product per step
             w_if = torch.stack([weight_ci, weight_cf])
-        # With a forget gate and g under the sigmoid, g stays in the buffer as s = sigmoid(2a):
-        # c' = f c + i (2 s - 1) is taken as f c - i + 2 i s (no conversion kernels), and the
-        # backward makes tanh(a) = 2 s - 1 from it.
-        keep_s = four and g_sig
+        # With g under the sigmoid, g stays in the buffer as s = sigmoid(-2a), tanh(a) = 1 - 2s:
+        # the cell updates below take i g = i - 2 i s (no conversion kernels), and the backward
+        # makes tanh(a) from s.
         # equal lengths: a step reads the previous step's states as they are (no prefix rows)
         ragged = steps > 0 and batch_sizes[0] != batch_sizes[-1]
         order = range(steps - 1, -1, -1) if reverse else range(steps)
@@ -264,11 +263,14 @@ class _LSTMChain(torch.autograd.Function):
             else:
                 gsig[t].sigmoid_()
                 gg[t].tanh_()
-            g = sigmoid_to_tanh_(gg[t]) if g_sig and not keep_s else gg[t]
-            i = gi[t]
-            c_new = cs[t]
-            if keep_s:     # f c + i (2 s - 1) = f c - i + 2 i s
-                torch.mul(gf[t], c, out=c_new).sub_(i).addcmul_(i, g, value=2)
+            g, i, c_new = gg[t], gi[t], cs[t]
+            if g_sig:      # g is s: i g = i - 2 i s
+                if four:       # c' = f c + i g = (i + f c) - 2 i s
+                    torch.addcmul(i, gf[t], c, out=c_new).addcmul_(i, g, value=-2)
+                elif coupled:  # c' = (1 - i) c + i g = (i - i c + c) - 2 i s
+                    torch.addcmul(i, i, c, value=-1, out=c_new).add_(c).addcmul_(i, g, value=-2)
+                else:          # no forget gate: c' = c + i g = (c + i) - 2 i s
+                    torch.add(c, i, out=c_new).addcmul_(i, g, value=-2)
             elif four:
                 torch.mul(gf[t], c, out=c_new).addcmul_(i, g)
             elif coupled:  # c' = (1 - i) c + i g = c + i (g - c)
@@ -292,7 +294,7 @@ class _LSTMChain(torch.autograd.Function):
                               weight_cf, weight_co)
         ctx.has_bias = bias_ih is not None
         ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
-        ctx.keep_s = keep_s
+        ctx.g_sig = g_sig
         return h_all, h_n, c_n
 
     @staticmethod
@@ -316,8 +318,8 @@ class _LSTMChain(torch.autograd.Function):
         # (workspace.py: reused across calls, no page faults), never returned.
         d_pre = scratch("lstm_chain.d_pre", act.shape, act)
         s_all, i_all, g_all = act[:, :g_at], act[:, H:2 * H], act[:, g_at:]
-        if ctx.keep_s:   # the forward kept s = sigmoid(2a) for g: tanh(a) = 2 s - 1
-            g_all = torch.mul(g_all, 2, out=scratch("lstm_chain.g", g_all.shape, act)).sub_(1)
+        if ctx.g_sig:   # the forward kept s = sigmoid(-2a) for g: tanh(a) = 1 - 2 s
+            g_all = torch.mul(g_all, -2, out=scratch("lstm_chain.g", g_all.shape, act)).add_(1)
         one = act.new_ones(())
         torch.addcmul(s_all, s_all, s_all, value=-1, out=d_pre[:, :g_at])
         torch.addcmul(one, g_all, g_all, value=-1, out=d_pre[:, g_at:]).mul_(i_all)

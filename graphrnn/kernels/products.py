@@ -28,9 +28,9 @@ The same choice serves the large products after the loop (input projections, the
 through ``W_ih``): :class:`PreparedWeight` with the total row count; and :func:`linear`, a
 differentiable ``F.linear`` on that footing, serves the graph blocks' split first layers. The
 weight gradients summed over all steps (``grad.t() @ inputs``) go through :func:`weight_grad`,
-chosen the same way between BLAS's transposed product and oneDNN's linear (with ``grad``
-transposed and ``inputs`` reordered per block of :data:`WEIGHT_GRAD_BLOCK` rows, which the
-measurement counts).
+chosen the same way between BLAS's transposed product and oneDNN's inner-product
+backward-weights primitive (per block of :data:`WEIGHT_GRAD_BLOCK` rows copied into oneDNN's
+tensor type, which the measurement counts).
 """
 from __future__ import annotations
 
@@ -219,31 +219,57 @@ class PreparedWeight:
             torch.addmm(base, x, self._w, out=out)
 
 
-# Rows per oneDNN product of weight_grad. Its operands are transposed copies, and a transposed
-# copy of a whole (R, N) gradient runs at ~5 GB/s once it leaves the cache (the GRU's gradient
-# columns, a strided view, slower again): on the AVX-512 VM, R = 25,600, N = 768, the route took
-# 166 ms whole against 61 ms in blocks of 512 rows (MKL: 59 ms), and its copies stay small.
-WEIGHT_GRAD_BLOCK = 512
+# Rows per call of weight_grad's oneDNN route. Each block of both operands is copied into oneDNN's
+# own tensor type first, and a block of 1,024 rows keeps those copies near the cache: on the
+# AVX-512 VM (2 threads, N = 1024, K = 384) 1,024-row blocks took 45.9 ms at R = 25,600 against
+# 48.1 ms in blocks of 512 and 49.8 ms in blocks of 4,096, and 11.9 ms at R = 6,400.
+WEIGHT_GRAD_BLOCK = 1024
+
+
+def _onednn_weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
+    """``grad.t() @ inputs`` by oneDNN's inner-product backward-weights primitive (the one
+    ``nn.Linear`` on oneDNN tensors runs), per block of :data:`WEIGHT_GRAD_BLOCK` rows. The
+    primitive reads the operands as they lie (no transposed copy, which runs at ~5 GB/s here):
+    on the AVX-512 VM, R = 800, N = 1024, K = 384, 1.4 ms against 2.2 ms for oneDNN's linear on
+    transposed copies and 3.0 ms for MKL."""
+    like = grad.new_empty(0)   # the primitive takes the weight for its dtype and device only
+    out = None
+    for start in range(0, grad.size(0), WEIGHT_GRAD_BLOCK):
+        stop = start + WEIGHT_GRAD_BLOCK
+        y = torch.mkldnn_linear_backward_weights(grad[start:stop].to_mkldnn(),
+                                                 inputs[start:stop].to_mkldnn(), like, False)[0]
+        out = y if out is None else out.add_(y)
+    return out
 
 
 def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
     if path == "onednn":
-        # per block, y = a @ b.t() with a = grad^T (N, r) and b = inputs^T (K, r): oneDNN's
-        # linear, the (K, r) operand reordered as its weight (copies counted when measuring)
-        out = None
-        for start in range(0, grad.size(0), WEIGHT_GRAD_BLOCK):
-            g = grad[start:start + WEIGHT_GRAD_BLOCK]
-            packed = torch.ops.mkldnn._reorder_linear_weight(
-                inputs[start:start + WEIGHT_GRAD_BLOCK].t(), g.size(1))
-            y = _onednn_linear(g.t().contiguous(), packed)
-            out = y if out is None else out.add_(y)
-        return out
+        return _onednn_weight_grad(grad, inputs)
     return grad.t().mm(inputs)
+
+
+_onednn_weight_grad_ok: bool | None = None
+
+
+def onednn_weight_grad_available() -> bool:
+    """Whether this build has oneDNN's backward-weights primitive for dense inputs (checked
+    once)."""
+    global _onednn_weight_grad_ok
+    if _onednn_weight_grad_ok is None:
+        try:
+            g, x = torch.ones(2, 4), torch.ones(2, 3)
+            _onednn_weight_grad_ok = bool(torch.backends.mkldnn.is_available()) and \
+                torch.equal(_onednn_weight_grad(g, x), torch.full((4, 3), 2.0))
+        except (RuntimeError, AttributeError, NotImplementedError):
+            _onednn_weight_grad_ok = False
+    return _onednn_weight_grad_ok
 
 
 def _weight_grad_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]:
     # "blas_nn" has no transposed-product variant of its own: it would be "blas" again
-    return tuple(p for p in candidate_paths(dtype, device) if p != "blas_nn")
+    if device.type == "cpu" and dtype == torch.float32 and onednn_weight_grad_available():
+        return ("blas", "onednn")
+    return ("blas",)
 
 
 def measure_weight_grad_paths(rows: int, out_features: int, in_features: int,
@@ -274,8 +300,8 @@ def weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
     """``grad.t() @ inputs``, (N, K): the gradient of the weight ``W`` (N, K) of ``y = x @ W.t()``
     summed over the R rows of ``grad`` (R, N) and of the inputs ``x`` (R, K) -- the products
     after a kernel's loop, which sum over every step of every chain. On a CPU whose oneDNN beats
-    its BLAS (the module docstring) oneDNN computes it in blocks of :data:`WEIGHT_GRAD_BLOCK`
-    rows, each block of ``grad`` transposed and of ``inputs`` reordered;
+    its BLAS (the module docstring) oneDNN's backward-weights primitive computes it in blocks of
+    :data:`WEIGHT_GRAD_BLOCK` rows, each block copied into oneDNN's tensor type;
     :func:`weight_grad_path` chooses by measuring, those copies included."""
     if grad.dim() != 2 or inputs.dim() != 2 or grad.size(0) != inputs.size(0):
         raise ValueError(f"weight_grad: expected grad (R, N) and inputs (R, K), got "
@@ -320,5 +346,5 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 __all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths",
            "chosen_weight_grad_paths", "measure_paths", "measure_weight_grad_paths", "linear",
-           "onednn_available", "pick", "product_path", "set_product_path", "weight_grad",
-           "weight_grad_path"]
+           "onednn_available", "onednn_weight_grad_available", "pick", "product_path",
+           "set_product_path", "weight_grad", "weight_grad_path"]
