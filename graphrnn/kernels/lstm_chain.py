@@ -33,7 +33,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .pointwise import tanh_through_sigmoid, tanh_via_sigmoid
-from .products import PreparedWeight, weight_grad
+from .products import PreparedWeight, weight_grad, weight_grad_block
 from .workspace import scratch
 
 
@@ -98,32 +98,52 @@ def _previous_blocks(h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
 
 
 def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
-                     reverse: bool) -> Tensor:
+                     reverse: bool, copy_bytes: int | None = None) -> Tensor:
     """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's
     predecessor state gave the pre-activations whose gradients are ``d`` (N, G), one
-    :func:`~graphrnn.kernels.products.weight_grad` per block of :func:`_previous_blocks`."""
+    :func:`~graphrnn.kernels.products.weight_grad` (its copies within ``copy_bytes``) per block
+    of :func:`_previous_blocks`."""
     out = None
     for rows, prev in _previous_blocks(h0, h_all, batch_sizes, reverse):
         if prev.size(0):
-            g = weight_grad(d[rows], prev)
+            g = weight_grad(d[rows], prev, copy_bytes)
             out = g if out is None else out.add_(g)
     return d.new_zeros(d.size(1), h0.size(1)) if out is None else out
 
 
 def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
-                                batch_sizes: Sequence[int], reverse: bool, name: str) -> Tensor:
+                                batch_sizes: Sequence[int], reverse: bool, name: str,
+                                copy_bytes: int | None = None) -> Tensor:
     """``d.T @ [x | h_prev]`` (G, I + H): the gradients of ``weight_ih`` (G, I) and
     ``weight_hh`` (G, H) side by side (:func:`_split_columns`), when both met the same
-    pre-activation gradients ``d`` (N, G); one
-    :func:`~graphrnn.kernels.products.weight_grad` of the inputs and the states each row read,
-    gathered into the scratch buffer ``name``: one pass over ``d`` (whose transposed copy is the
-    oneDNN route's largest cost) instead of two."""
-    width = x.size(1)
-    inputs = scratch(name, (x.size(0), width + h0.size(1)), x)
-    inputs[:, :width].copy_(x)
-    for rows, prev in _previous_blocks(h0, h_all, batch_sizes, reverse):
-        inputs[rows, width:].copy_(prev)
-    return weight_grad(d, inputs)
+    pre-activation gradients ``d`` (N, G): one product per block of rows (one call where two
+    would pass over ``d`` twice), the block's inputs and the states its rows read gathered into
+    the scratch buffer ``name``; blocks of
+    :func:`~graphrnn.kernels.products.weight_grad_block` rows, so that the gathered block and
+    the copies oneDNN's route makes of it stay within ``copy_bytes``."""
+    width, N = x.size(1), x.size(0)
+    K = width + h0.size(1)
+    # the gathered block counts with the route's copies; with no room for even those, BLAS on
+    # the operands as they lie (no gathered copy)
+    block = weight_grad_block((d.size(1) + 2 * K) * d.element_size(), copy_bytes,
+                              2 * d.size(1) * K * d.element_size())
+    if not block:
+        return torch.cat([weight_grad(d, x, copy_bytes),
+                          grad_by_previous(d, h0, h_all, batch_sizes, reverse, copy_bytes)], 1)
+    previous = _previous_blocks(h0, h_all, batch_sizes, reverse)
+    out = None
+    for start in range(0, N, block):
+        stop = min(start + block, N)
+        inputs = scratch(name, (stop - start, K), x)
+        inputs[:, :width].copy_(x[start:stop])
+        for rows, prev in previous:   # the rows of [start, stop) each block of states covers
+            lo, hi = max(rows.start, start), min(rows.stop, stop)
+            if lo < hi:
+                inputs[lo - start:hi - start, width:].copy_(
+                    prev[lo - rows.start:hi - rows.start])
+        g = weight_grad(d[start:stop], inputs, copy_bytes)
+        out = g if out is None else out.add_(g)
+    return d.new_zeros(d.size(1), K) if out is None else out
 
 
 def _split_columns(both: Tensor, width: int) -> tuple[Tensor, Tensor]:
@@ -390,14 +410,17 @@ class _LSTMChain(torch.autograd.Function):
         d_x = PreparedWeight(weight_ih.index_select(0, perm).t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[4]
+        # no cap on weight_grad's copies: this kernel holds ~0.65x what torch.nn.LSTM peaks at
+        # (B=8 and 64, T=100), and blocks smaller than the default cost B=8 ~3% of its time
+        budget = None
         if need_ih and need_hh:   # one product, one gather back to torch's gate order
             d_w_ih, d_w_hh = _split_columns(grads_by_input_and_previous(
-                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs"
+                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs", budget
             ).index_select(0, inverse), x.size(1))
         else:
-            d_w_ih = weight_grad(d_pre, x).index_select(0, inverse) if need_ih else None
-            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse).index_select(
-                0, inverse) if need_hh else None
+            d_w_ih = weight_grad(d_pre, x, budget).index_select(0, inverse) if need_ih else None
+            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse,
+                                      budget).index_select(0, inverse) if need_hh else None
         d_b_ih = d_b_hh = None
         if ctx.has_bias:   # both biases met the same sum; each gets its own tensor
             d_b_ih = d_pre.sum(0).index_select(0, inverse)

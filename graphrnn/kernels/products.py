@@ -124,7 +124,7 @@ def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dt
                                                                dtype, repeats=25))
 
 
-def _choose(cache: dict, paths: tuple[str, ...], rows: int, sizes: tuple[int, int],
+def _choose(cache: dict, paths: tuple[str, ...], rows: int, sizes: tuple[int, ...],
             dtype: torch.dtype, device: torch.device, measure) -> str:
     """The route among ``paths``: forced (``"blas"`` when the forced one is not among them), the
     only one, or ``pick(measure(bucket))`` measured once per ``(rows bucket, *sizes, dtype,
@@ -161,7 +161,7 @@ def chosen_paths() -> dict[tuple, str]:
 
 
 def chosen_weight_grad_paths() -> dict[tuple, str]:
-    """What :func:`weight_grad_path` chose so far: ``(rows bucket, N, K, dtype, device,
+    """What :func:`weight_grad_path` chose so far: ``(rows bucket, N, K, block, dtype, device,
     threads)`` -> path."""
     return dict(_grad_chosen)
 
@@ -224,27 +224,53 @@ class PreparedWeight:
 # AVX-512 VM (2 threads, N = 1024, K = 384) 1,024-row blocks took 45.9 ms at R = 25,600 against
 # 48.1 ms in blocks of 512 and 49.8 ms in blocks of 4,096, and 11.9 ms at R = 6,400.
 WEIGHT_GRAD_BLOCK = 1024
+MIN_WEIGHT_GRAD_BLOCK = 128
 
 
-def _onednn_weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
+def weight_grad_block(row_bytes: int, copy_bytes: int | None = None,
+                      fixed_bytes: int = 0) -> int:
+    """Rows per block of weight_grad's oneDNN route when each row's copies take ``row_bytes``
+    and each call ``fixed_bytes`` more (its result in oneDNN's type and the dense copy of it:
+    measured, a (768, 256) gradient from 128 rows peaked at 2.0 MB against BLAS's 0.75):
+    :data:`WEIGHT_GRAD_BLOCK`, or, so that all of it stays within ``copy_bytes``, the largest
+    power of two that fits; 0 when not even :data:`MIN_WEIGHT_GRAD_BLOCK` rows fit (the route
+    is then not taken)."""
+    if copy_bytes is None:
+        return WEIGHT_GRAD_BLOCK
+    fits = (int(copy_bytes) - int(fixed_bytes)) // max(int(row_bytes), 1)
+    if fits < MIN_WEIGHT_GRAD_BLOCK:
+        return 0
+    return min(WEIGHT_GRAD_BLOCK, 1 << (fits.bit_length() - 1))
+
+
+def copy_budget(*held: Tensor, share: float = 0.5) -> int:
+    """The bytes a kernel lets weight_grad's copies take at a time: ``share`` of what it holds
+    for its backward already (``held``), so that the route adds at most that to its peak memory
+    (at small sizes, e.g. B=8, full-size copies would be a large part of it: the SRN's peak went
+    from 1.24x torch.nn.RNN's to 2.39x)."""
+    return int(sum(t.numel() * t.element_size() for t in held) * share)
+
+
+def _onednn_weight_grad(grad: Tensor, inputs: Tensor, block: int | None = None) -> Tensor:
     """``grad.t() @ inputs`` by oneDNN's inner-product backward-weights primitive (the one
-    ``nn.Linear`` on oneDNN tensors runs), per block of :data:`WEIGHT_GRAD_BLOCK` rows. The
-    primitive reads the operands as they lie (no transposed copy, which runs at ~5 GB/s here):
-    on the AVX-512 VM, R = 800, N = 1024, K = 384, 1.4 ms against 2.2 ms for oneDNN's linear on
-    transposed copies and 3.0 ms for MKL."""
+    ``nn.Linear`` on oneDNN tensors runs), per block of ``block`` rows (default
+    :data:`WEIGHT_GRAD_BLOCK`). The primitive reads the operands as they lie (no transposed
+    copy, which runs at ~5 GB/s here): on the AVX-512 VM, R = 800, N = 1024, K = 384, 1.4 ms
+    against 2.2 ms for oneDNN's linear on transposed copies and 3.0 ms for MKL."""
+    block = block or WEIGHT_GRAD_BLOCK
     like = grad.new_empty(0)   # the primitive takes the weight for its dtype and device only
     out = None
-    for start in range(0, grad.size(0), WEIGHT_GRAD_BLOCK):
-        stop = start + WEIGHT_GRAD_BLOCK
+    for start in range(0, grad.size(0), block):
+        stop = start + block
         y = torch.mkldnn_linear_backward_weights(grad[start:stop].to_mkldnn(),
                                                  inputs[start:stop].to_mkldnn(), like, False)[0]
         out = y if out is None else out.add_(y)
     return out
 
 
-def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor) -> Tensor:
+def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor, block: int | None = None) -> Tensor:
     if path == "onednn":
-        return _onednn_weight_grad(grad, inputs)
+        return _onednn_weight_grad(grad, inputs, block)
     return grad.t().mm(inputs)
 
 
@@ -273,43 +299,53 @@ def _weight_grad_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, .
 
 
 def measure_weight_grad_paths(rows: int, out_features: int, in_features: int,
-                              dtype: torch.dtype = torch.float32,
-                              repeats: int = 5) -> dict[str, float]:
+                              dtype: torch.dtype = torch.float32, repeats: int = 5,
+                              block: int | None = None) -> dict[str, float]:
     """Seconds of one :func:`weight_grad` (``grad`` (rows, out), ``inputs`` (rows, in)) by each
-    path available on the CPU, the copies a path makes included."""
+    path available on the CPU, the copies a path makes included (oneDNN's in blocks of
+    ``block`` rows, default :data:`WEIGHT_GRAD_BLOCK`)."""
     gen = torch.Generator().manual_seed(0)
     grad = torch.randn(rows, out_features, generator=gen, dtype=dtype)
     inputs = torch.randn(rows, in_features, generator=gen, dtype=dtype)
-    return fastest({p: lambda p=p: _weight_grad_by(p, grad, inputs)
+    return fastest({p: lambda p=p: _weight_grad_by(p, grad, inputs, block)
                     for p in _weight_grad_paths(dtype, torch.device("cpu"))}, repeats)
 
 
 def weight_grad_path(rows: int, out_features: int, in_features: int, dtype: torch.dtype,
-                     device: torch.device | str = "cpu") -> str:
-    """The path of :func:`weight_grad` for these sizes: ``"blas"`` or ``"onednn"``, forced (as
-    for :func:`product_path`; ``"blas_nn"`` means ``"blas"`` here) or measured once per process
-    and shape."""
+                     device: torch.device | str = "cpu", block: int | None = None) -> str:
+    """The path of :func:`weight_grad` for these sizes (oneDNN's blocks of ``block`` rows):
+    ``"blas"`` or ``"onednn"``, forced (as for :func:`product_path`; ``"blas_nn"`` means
+    ``"blas"`` here) or measured once per process and shape."""
     device = torch.device(device)
+    block = block or WEIGHT_GRAD_BLOCK
     return _choose(_grad_chosen, _weight_grad_paths(dtype, device), rows,
-                   (out_features, in_features), dtype, device,
+                   (out_features, in_features, block), dtype, device,
                    lambda bucket: measure_weight_grad_paths(bucket, out_features, in_features,
-                                                            dtype))
+                                                            dtype, block=block))
 
 
-def weight_grad(grad: Tensor, inputs: Tensor) -> Tensor:
+def weight_grad(grad: Tensor, inputs: Tensor, copy_bytes: int | None = None) -> Tensor:
     """``grad.t() @ inputs``, (N, K): the gradient of the weight ``W`` (N, K) of ``y = x @ W.t()``
     summed over the R rows of ``grad`` (R, N) and of the inputs ``x`` (R, K) -- the products
     after a kernel's loop, which sum over every step of every chain. On a CPU whose oneDNN beats
     its BLAS (the module docstring) oneDNN's backward-weights primitive computes it in blocks of
-    :data:`WEIGHT_GRAD_BLOCK` rows, each block copied into oneDNN's tensor type;
-    :func:`weight_grad_path` chooses by measuring, those copies included."""
+    rows, each block copied into oneDNN's tensor type: :data:`WEIGHT_GRAD_BLOCK` rows, or fewer
+    so that the memory the route adds stays within ``copy_bytes`` (:func:`weight_grad_block`;
+    BLAS where even the smallest block would not); :func:`weight_grad_path` chooses by
+    measuring, those copies included."""
     if grad.dim() != 2 or inputs.dim() != 2 or grad.size(0) != inputs.size(0):
         raise ValueError(f"weight_grad: expected grad (R, N) and inputs (R, K), got "
                          f"{tuple(grad.shape)} and {tuple(inputs.shape)}")
     if grad.size(0) == 0 or grad.dtype != inputs.dtype:
         return _weight_grad_by("blas", grad, inputs)
-    path = weight_grad_path(grad.size(0), grad.size(1), inputs.size(1), grad.dtype, grad.device)
-    return _weight_grad_by(path, grad, inputs)
+    size = grad.element_size()
+    block = weight_grad_block((grad.size(1) + inputs.size(1)) * size, copy_bytes,
+                              2 * grad.size(1) * inputs.size(1) * size)
+    if not block:   # the oneDNN route's memory would not fit the caller's budget
+        return _weight_grad_by("blas", grad, inputs)
+    path = weight_grad_path(grad.size(0), grad.size(1), inputs.size(1), grad.dtype, grad.device,
+                            block)
+    return _weight_grad_by(path, grad, inputs, block)
 
 
 class _Linear(torch.autograd.Function):
@@ -345,6 +381,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 __all__ = ["PATHS", "PreparedWeight", "candidate_paths", "chosen_paths",
-           "chosen_weight_grad_paths", "measure_paths", "measure_weight_grad_paths", "linear",
-           "onednn_available", "onednn_weight_grad_available", "pick", "product_path",
-           "set_product_path", "weight_grad", "weight_grad_path"]
+           "chosen_weight_grad_paths", "copy_budget", "measure_paths",
+           "measure_weight_grad_paths", "linear", "onednn_available",
+           "onednn_weight_grad_available", "pick", "product_path", "set_product_path",
+           "weight_grad", "weight_grad_block", "weight_grad_path"]

@@ -34,7 +34,7 @@ from .lstm_chain import (
     grads_by_input_and_previous,
 )
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
-from .products import PreparedWeight, weight_grad
+from .products import PreparedWeight, copy_budget, weight_grad
 from .workspace import scratch
 
 NONLINEARITIES = ("tanh", "relu")
@@ -121,12 +121,14 @@ class _SRNChain(torch.autograd.Function):
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
         need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[3]
+        budget = copy_budget(h_all, d_pre)
         if need_ih and need_hh:
             d_w_ih, d_w_hh = _split_columns(grads_by_input_and_previous(
-                d_pre, x, h0, h_all, batch_sizes, reverse, "srn_chain.inputs"), x.size(1))
+                d_pre, x, h0, h_all, batch_sizes, reverse, "srn_chain.inputs", budget), x.size(1))
         else:
-            d_w_ih = weight_grad(d_pre, x) if need_ih else None
-            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse) if need_hh else None
+            d_w_ih = weight_grad(d_pre, x, budget) if need_ih else None
+            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse,
+                                      budget) if need_hh else None
         d_bias = d_pre.sum(0) if ctx.has_bias else None
         return d_x, d_w_ih, d_bias, d_w_hh, dh, None, None, None
 

@@ -32,7 +32,7 @@ from torch.autograd.function import once_differentiable
 from ..schedule import Schedule
 from .lstm_chain import block_rows
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_via_sigmoid
-from .products import PreparedWeight, weight_grad
+from .products import PreparedWeight, copy_budget, weight_grad
 
 
 def child_table(schedule: Schedule, arity: int) -> Tensor:
@@ -215,7 +215,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
                                        blocks[:, 1 + k]], 1)
         if ctx.needs_input_grad[2]:
             grad_weight = torch.empty_like(weight_hh).index_copy_(
-                0, perm, weight_grad(dact, children_h))
+                0, perm, weight_grad(dact, children_h, copy_budget(
+                    c, tanh_c, leaf_act, act, children_h, children_c, dact)))
         return grad_leaf, grad_internal, grad_weight, None, None, None
 
 

@@ -178,3 +178,29 @@ def test_weight_grad_path_is_measured_once_per_bucket(monkeypatch):
 def test_weight_grad_refuses_mismatched_rows():
     with pytest.raises(ValueError, match=r"grad \(R, N\) and inputs \(R, K\).*\(5, 3\).*\(4, 2\)"):
         products.weight_grad(torch.ones(5, 3), torch.ones(4, 2))
+
+
+def test_weight_grad_block_fits_the_copies_into_the_budget():
+    # no budget: the default block; a budget: the largest power of two whose copies fit after
+    # the fixed part; none when not even the smallest block fits
+    assert products.weight_grad_block(4096) == products.WEIGHT_GRAD_BLOCK
+    assert products.weight_grad_block(1000, 300_000) == 256
+    assert products.weight_grad_block(1000, 300_000, fixed_bytes=100_000) == 128
+    assert products.weight_grad_block(1000, 10**9) == products.WEIGHT_GRAD_BLOCK
+    assert products.weight_grad_block(1000, 100_000) == 0
+    assert products.copy_budget(torch.ones(10, 10), torch.ones(5), share=0.5) == 210
+
+
+def test_weight_grad_takes_blas_when_the_onednn_route_would_not_fit(monkeypatch):
+    taken = []
+    real = products._weight_grad_by
+    monkeypatch.setattr(products, "_weight_grad_by",
+                        lambda path, *args: taken.append(path) or real(path, *args))
+    products.set_product_path("onednn")
+    grad, inputs = torch.randn(300, 24), torch.randn(300, 7)
+    torch.testing.assert_close(products.weight_grad(grad, inputs, copy_bytes=1000),
+                               grad.t() @ inputs)
+    assert taken == ["blas"]
+    if "onednn" in products._weight_grad_paths(torch.float32, torch.device("cpu")):
+        products.weight_grad(grad, inputs, copy_bytes=10**8)
+        assert taken[-1] == "onednn"
