@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .pointwise import tanh_through_sigmoid, tanh_via_sigmoid
+from .pointwise import output_via_sigmoid, tanh_through_sigmoid
 from .products import PreparedWeight, weight_grad, weight_grad_block
 from .workspace import scratch
 
@@ -244,7 +244,7 @@ class _LSTMChain(torch.autograd.Function):
         proj = PreparedWeight(w_ih, x.size(0))
         act = proj.addmm(b, x)
         c_all = act.new_empty(act.size(0), H)
-        tc_all = act.new_empty(act.size(0), H)   # tanh(c)
+        tc_all = act.new_empty(act.size(0), H)   # tanh(c), or u = sigmoid(-2c) with c_sig
         h_all = act.new_empty(act.size(0), H)
         acts, cs, tcs, hs = (t.split(batch_sizes) for t in (act, c_all, tc_all, h_all))
         # per-step views of the gate blocks, made in one call each (not a slice per step)
@@ -300,8 +300,10 @@ class _LSTMChain(torch.autograd.Function):
             o = go[t]
             if peephole:
                 o.addcmul_(c_new, weight_co).sigmoid_()
-            tc = tanh_via_sigmoid(c_new, out=tcs[t]) if c_sig else torch.tanh(c_new, out=tcs[t])
-            torch.mul(o, tc, out=hs[t])
+            if c_sig:   # tcs keeps u = sigmoid(-2c), tanh(c) = 1 - 2u (the backward converts)
+                output_via_sigmoid(o, c_new, out=hs[t], u=tcs[t])
+            else:
+                torch.mul(o, torch.tanh(c_new, out=tcs[t]), out=hs[t])
             if ragged:
                 prev = t
             else:
@@ -314,7 +316,7 @@ class _LSTMChain(torch.autograd.Function):
                               weight_cf, weight_co)
         ctx.has_bias = bias_ih is not None
         ctx.batch_sizes, ctx.reverse, ctx.variant = list(batch_sizes), reverse, variant
-        ctx.g_sig = g_sig
+        ctx.g_sig, ctx.c_sig = g_sig, c_sig
         return h_all, h_n, c_n
 
     @staticmethod
@@ -340,6 +342,8 @@ class _LSTMChain(torch.autograd.Function):
         s_all, i_all, g_all = act[:, :g_at], act[:, H:2 * H], act[:, g_at:]
         if ctx.g_sig:   # the forward kept s = sigmoid(-2a) for g: tanh(a) = 1 - 2 s
             g_all = torch.mul(g_all, -2, out=scratch("lstm_chain.g", g_all.shape, act)).add_(1)
+        if ctx.c_sig:   # and u = sigmoid(-2c) for the cell: tanh(c) = 1 - 2 u
+            tc_all = torch.mul(tc_all, -2, out=scratch("lstm_chain.tc", tc_all.shape, act)).add_(1)
         one = act.new_ones(())
         torch.addcmul(s_all, s_all, s_all, value=-1, out=d_pre[:, :g_at])
         torch.addcmul(one, g_all, g_all, value=-1, out=d_pre[:, g_at:]).mul_(i_all)

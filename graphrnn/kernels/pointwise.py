@@ -28,6 +28,14 @@ def tanh_via_sigmoid(x: Tensor, out: Tensor) -> Tensor:
     return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
 
 
+def output_via_sigmoid(o: Tensor, c: Tensor, out: Tensor, u: Tensor) -> Tensor:
+    """``out = o tanh(c)`` in three kernels with no tanh: ``u = sigmoid(-2 c)`` (kept in ``u``),
+    then ``o - 2 o u`` (``tanh(c) = 1 - 2 u``); ``u`` and ``out`` must not alias ``o`` or
+    ``c``."""
+    torch.mul(c, -2, out=u).sigmoid_()
+    return torch.addcmul(o, o, u, value=-2, out=out)
+
+
 def double_last_rows(t: Tensor | None, size: int) -> Tensor | None:
     """A copy of ``t`` (gate blocks stacked along dim 0) with its last ``size`` rows doubled: the
     weights (or bias) of the gate that goes under the sigmoid as ``2 a`` (``None`` stays
@@ -52,11 +60,13 @@ def measure_tanh(rows: int, hidden: int, gates: int = 4, dtype: torch.dtype = to
     * ``gate_tanh``: sigmoid over the other gates' columns and ``tanh_`` over g's;
       ``gate_sigmoid``: one sigmoid over every column (g's pre-activation doubled) and
       :func:`sigmoid_to_tanh_` on g's;
-    * ``cell_tanh``: ``torch.tanh(c)``; ``cell_sigmoid``: :func:`tanh_via_sigmoid`.
+    * the output ``h = o tanh(c)``: ``cell_tanh``: ``torch.tanh(c)`` and the product;
+      ``cell_sigmoid``: :func:`output_via_sigmoid` (three kernels, no tanh).
     """
     gen = torch.Generator().manual_seed(0)
     act = torch.randn(rows, gates * hidden, generator=gen, dtype=dtype)
     c, out = torch.randn(rows, hidden, generator=gen, dtype=dtype), act.new_empty(rows, hidden)
+    o, h = torch.rand(rows, hidden, generator=gen, dtype=dtype), act.new_empty(rows, hidden)
     g_at = (gates - 1) * hidden
 
     def gate_tanh():
@@ -67,8 +77,8 @@ def measure_tanh(rows: int, hidden: int, gates: int = 4, dtype: torch.dtype = to
         sigmoid_to_tanh_(act.sigmoid_()[:, g_at:])
 
     fns = {"gate_tanh": gate_tanh, "gate_sigmoid": gate_sigmoid,
-           "cell_tanh": lambda: torch.tanh(c, out=out),
-           "cell_sigmoid": lambda: tanh_via_sigmoid(c, out=out)}
+           "cell_tanh": lambda: torch.mul(o, torch.tanh(c, out=out), out=h),
+           "cell_sigmoid": lambda: output_via_sigmoid(o, c, out=h, u=out)}
     return fastest(fns, repeats)
 
 
@@ -90,5 +100,5 @@ def tanh_through_sigmoid(rows: int, hidden: int, gates: int, dtype: torch.dtype,
     return choice
 
 
-__all__ = ["double_last_rows", "measure_tanh", "sigmoid_to_tanh_", "tanh_through_sigmoid",
-           "tanh_via_sigmoid"]
+__all__ = ["double_last_rows", "measure_tanh", "output_via_sigmoid", "sigmoid_to_tanh_",
+           "tanh_through_sigmoid", "tanh_via_sigmoid"]

@@ -1,7 +1,7 @@
 """tanh through the sigmoid agrees with torch.tanh to float32 rounding."""
 import torch
 
-from graphrnn.kernels.pointwise import sigmoid_to_tanh_, tanh_via_sigmoid
+from graphrnn.kernels.pointwise import output_via_sigmoid, sigmoid_to_tanh_, tanh_via_sigmoid
 
 
 def test_tanh_via_sigmoid_matches_torch_tanh():
@@ -11,6 +11,15 @@ def test_tanh_via_sigmoid_matches_torch_tanh():
     assert got is out
     assert (got - torch.tanh(x)).abs().max() < 2.5e-7
     assert got.abs().max() <= 1.0
+
+
+def test_output_via_sigmoid_is_o_tanh_c_and_keeps_u():
+    c = torch.cat([torch.linspace(-30, 30, 10001), torch.tensor([0.0, 1e-8, -1e-8])])
+    o = torch.rand_like(c)
+    out, u = torch.empty_like(c), torch.empty_like(c)
+    assert output_via_sigmoid(o, c, out=out, u=u) is out
+    assert (out - o * torch.tanh(c)).abs().max() < 2.5e-7
+    assert (1 - 2 * u - torch.tanh(c)).abs().max() < 2.5e-7
 
 
 def test_sigmoid_to_tanh_in_place_on_a_column_slice():
