@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .lstm_chain import _final_states, _previous, grad_by_previous
+from .chain_rows import final_states, grad_by_previous, previous_state
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, copy_budget, weight_grad
 from .workspace import scratch
@@ -88,7 +88,7 @@ class _GRUChain(torch.autograd.Function):
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
         for t in order:
-            h = _previous(t, prev, batch_sizes, hs, h0)
+            h = previous_state(t, prev, batch_sizes, hs, h0)
             r, z, n = a_r[t], a_z[t], a_n[t]
             if reset_after:
                 gh = work[:h.size(0)]
@@ -108,7 +108,7 @@ class _GRUChain(torch.autograd.Function):
         if reset_after and n_sig:   # backward reads gh_n itself, not doubled
             extra.mul_(0.5)
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            h_n = _final_states(h_all, batch_sizes, reverse)
+            h_n = final_states(h_all, batch_sizes, reverse)
         else:
             h_n = h0.clone()
         ctx.save_for_backward(x, weight_ih, weight_hh, act, extra, h_all, h0)
@@ -165,7 +165,7 @@ class _GRUChain(torch.autograd.Function):
             # the step that ran before t (after it here), and the state t read
             nxt = order[k + 1] if k + 1 < steps else None
             r, z, n, dn, d_rz = s_r[t], s_z[t], s_n[t], d_n[t], d_rzs[t]
-            h_prev = _previous(t, nxt, batch_sizes, hs, h0)
+            h_prev = previous_state(t, nxt, batch_sizes, hs, h0)
             # dn = dh (1 - z) (1 - n^2)
             torch.addcmul(dh_t, dh_t, z, value=-1, out=dn).mul_(
                 torch.addcmul(ones_t, n, n, value=-1))

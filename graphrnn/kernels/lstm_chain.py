@@ -32,15 +32,18 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .chain_rows import (
+    block_rows,
+    final_states,
+    grad_by_previous,
+    grads_by_input_and_previous,
+    previous_blocks,
+    previous_state,
+    split_columns,
+)
 from .pointwise import output_via_sigmoid, tanh_through_sigmoid
-from .products import PreparedWeight, weight_grad, weight_grad_block
+from .products import PreparedWeight, weight_grad
 from .workspace import scratch
-
-
-def block_rows(blocks: Sequence[int], size: int, device=None) -> Tensor:
-    """Row indices of the ``size``-row blocks ``blocks`` of a stacked gate matrix, in that order
-    (e.g. a reordering of the gates of ``weight_ih``)."""
-    return torch.cat([torch.arange(b * size, (b + 1) * size, device=device) for b in blocks])
 
 
 def gate_order(num_gates: int, hidden_size: int, device=None) -> Tensor:
@@ -63,95 +66,7 @@ def _gate_orders(num_gates: int, hidden_size: int, device) -> tuple[Tensor, Tens
     return orders
 
 
-def _predecessor_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
-    """For each packed row, the row of ``cat([state0, outputs])`` holding the state it reads.
-
-    Forward, row j of step t reads row j of step t-1 (or of ``state0`` at t = 0); reverse, row j of
-    step t reads row j of step t+1 when that step still has the chain, else ``state0`` row j.
-    """
-    sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
-    steps = sizes.numel()
-    starts = torch.cumsum(sizes, 0) - sizes
-    step = torch.repeat_interleave(torch.arange(steps, device=device), sizes)
-    j = torch.arange(int(sizes.sum()), device=device) - starts[step]
-    prev = step + (1 if reverse else -1)
-    ok = (prev >= 0) & (prev < steps)
-    prev = prev.clamp(0, max(steps - 1, 0))
-    ok &= j < sizes[prev]
-    return torch.where(ok, sizes[0] + starts[prev] + j, j) if steps else j
-
-
-def _previous_blocks(h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
-                     reverse: bool) -> list[tuple[slice, Tensor]]:
-    """The state every packed row read, as ``[(rows, states)]`` blocks covering the rows: with
-    equal lengths two views, ``h0`` and ``h_all`` shifted by one step (no copy); else one block,
-    the (N, H) predecessor rows gathered."""
-    B, N = h0.size(0), h_all.size(0)
-    if not batch_sizes:
-        return []
-    if batch_sizes[0] != batch_sizes[-1]:
-        rows = _predecessor_rows(batch_sizes, reverse, h_all.device)
-        return [(slice(0, N), torch.cat([h0, h_all]).index_select(0, rows))]
-    if reverse:
-        return [(slice(N - B, N), h0), (slice(0, N - B), h_all[B:])]
-    return [(slice(0, B), h0), (slice(B, N), h_all[:-B])]
-
-
-def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
-                     reverse: bool, copy_bytes: int | None = None) -> Tensor:
-    """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's
-    predecessor state gave the pre-activations whose gradients are ``d`` (N, G), one
-    :func:`~graphrnn.kernels.products.weight_grad` (its copies within ``copy_bytes``) per block
-    of :func:`_previous_blocks`."""
-    out = None
-    for rows, prev in _previous_blocks(h0, h_all, batch_sizes, reverse):
-        if prev.size(0):
-            g = weight_grad(d[rows], prev, copy_bytes)
-            out = g if out is None else out.add_(g)
-    return d.new_zeros(d.size(1), h0.size(1)) if out is None else out
-
-
-def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
-                                batch_sizes: Sequence[int], reverse: bool, name: str,
-                                copy_bytes: int | None = None) -> Tensor:
-    """``d.T @ [x | h_prev]`` (G, I + H): the gradients of ``weight_ih`` (G, I) and
-    ``weight_hh`` (G, H) side by side (:func:`_split_columns`), when both met the same
-    pre-activation gradients ``d`` (N, G): one product per block of rows (one call where two
-    would pass over ``d`` twice), the block's inputs and the states its rows read gathered into
-    the scratch buffer ``name``; blocks of
-    :func:`~graphrnn.kernels.products.weight_grad_block` rows, so that the gathered block and
-    the copies oneDNN's route makes of it stay within ``copy_bytes``."""
-    width, N = x.size(1), x.size(0)
-    K = width + h0.size(1)
-    # the gathered block counts with the route's copies; with no room for even those, BLAS on
-    # the operands as they lie (no gathered copy)
-    block = weight_grad_block((d.size(1) + 2 * K) * d.element_size(), copy_bytes,
-                              2 * d.size(1) * K * d.element_size())
-    if not block:
-        return torch.cat([weight_grad(d, x, copy_bytes),
-                          grad_by_previous(d, h0, h_all, batch_sizes, reverse, copy_bytes)], 1)
-    previous = _previous_blocks(h0, h_all, batch_sizes, reverse)
-    out = None
-    for start in range(0, N, block):
-        stop = min(start + block, N)
-        inputs = scratch(name, (stop - start, K), x)
-        inputs[:, :width].copy_(x[start:stop])
-        for rows, prev in previous:   # the rows of [start, stop) each block of states covers
-            lo, hi = max(rows.start, start), min(rows.stop, stop)
-            if lo < hi:
-                inputs[lo - start:hi - start, width:].copy_(
-                    prev[lo - rows.start:hi - rows.start])
-        g = weight_grad(d[start:stop], inputs, copy_bytes)
-        out = g if out is None else out.add_(g)
-    return d.new_zeros(d.size(1), K) if out is None else out
-
-
-def _split_columns(both: Tensor, width: int) -> tuple[Tensor, Tensor]:
-    """``(both[:, :width], both[:, width:])``."""
-    return both[:, :width], both[:, width:]
-
-
-def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
+def _carry_toprevious_state(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
                        w_ci: Tensor | None, w_cf: Tensor | None) -> Tensor | None:
     """What the gradient of each step's c is multiplied by to reach c_{t-1}, every row at once
     (N, H), or ``None`` when that is 1 (no forget gate, no peepholes): ``f``; coupled
@@ -169,40 +84,6 @@ def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, couple
     else:
         carry.fill_(1)
     return carry.addcmul_(d_pre[:, size:2 * size], w_ci)
-
-
-def _final_states(t: Tensor, batch_sizes: Sequence[int], reverse: bool) -> Tensor:
-    """Each chain's row of ``t`` (rows in packed layout) at its last step (its first, run in
-    reverse), a new tensor: with equal lengths the first or last ``batch_sizes[0]`` rows."""
-    B = batch_sizes[0]
-    if batch_sizes[-1] == B:
-        return (t[:B] if reverse else t[t.size(0) - B:]).clone()
-    return t.index_select(0, _final_rows(batch_sizes, reverse, t.device))
-
-
-def _final_rows(batch_sizes: Sequence[int], reverse: bool, device) -> Tensor:
-    """Packed row of each chain's last step (its first step when run in reverse)."""
-    sizes = torch.tensor(batch_sizes, dtype=torch.long, device=device)
-    columns = torch.arange(batch_sizes[0], device=device)
-    if reverse:
-        return columns
-    starts = torch.cumsum(sizes, 0) - sizes
-    length = (sizes.unsqueeze(1) > columns).sum(0)
-    return starts[length - 1] + columns
-
-
-def _previous(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0: Tensor) -> Tensor:
-    """The state step ``t`` reads: ``h0``, the previous step's (a row prefix of it), or, in
-    reverse, the previous step's followed by the initial states of the chains that join at t."""
-    n = batch_sizes[t]
-    if prev is None:
-        return h0[:n]
-    have = batch_sizes[prev]
-    if n == have:
-        return hs[prev]
-    if n < have:
-        return hs[prev][:n]
-    return torch.cat([hs[prev], h0[have:n]])
 
 
 def _gate_views(t: Tensor, size: int, four: bool, batch_sizes: Sequence[int],
@@ -265,8 +146,8 @@ class _LSTMChain(torch.autograd.Function):
         prev, h, c = None, h0, c0
         for t in order:
             if ragged:
-                h = _previous(t, prev, batch_sizes, hs, h0)
-                c = _previous(t, prev, batch_sizes, cs, c0)
+                h = previous_state(t, prev, batch_sizes, hs, h0)
+                c = previous_state(t, prev, batch_sizes, cs, c0)
             w_step.addmm_(acts[t], h)
             if peephole:   # c reaches i and f before their sigmoid (o's waits for c')
                 if four:   # (n, 2, H) += (n, 1, H) * (2, H)
@@ -309,7 +190,7 @@ class _LSTMChain(torch.autograd.Function):
             else:
                 h, c = hs[t], c_new
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            h_n, c_n = (_final_states(t, batch_sizes, reverse) for t in (h_all, c_all))
+            h_n, c_n = (final_states(t, batch_sizes, reverse) for t in (h_all, c_all))
         else:
             h_n, c_n = h0.clone(), c0.clone()
         ctx.save_for_backward(x, weight_ih, act, c_all, tc_all, h_all, h0, c0, weight_hh, weight_ci,
@@ -331,7 +212,7 @@ class _LSTMChain(torch.autograd.Function):
         B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
         perm, inverse = _gate_orders(weight_hh.size(0) // H, H, act.device)
         g_at = (3 if four else 2) * H
-        prev_c = _previous_blocks(c0, c_all, batch_sizes, reverse)
+        prev_c = previous_blocks(c0, c_all, batch_sizes, reverse)
         # d_pre starts as the local factor of each gate's pre-activation gradient, for all steps:
         #   o: tanh(c) o(1-o);  i: g i(1-i) (coupled: (g - c_prev) i(1-i));  f: c_prev f(1-f);
         #   g: i (1 - g^2)
@@ -361,7 +242,7 @@ class _LSTMChain(torch.autograd.Function):
         through_c.mul_(act[:, :H])
         if peephole:   # c_t reaches o's pre-activation too: dc += dh L_o w_co, L_o = d_pre's o
             through_c.addcmul_(d_pre[:, :H], w_co)
-        carries = _carry_to_previous(act, d_pre, H, four, coupled, w_ci, w_cf)
+        carries = _carry_toprevious_state(act, d_pre, H, four, coupled, w_ci, w_cf)
         carries = carries.split(batch_sizes) if carries is not None else None
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
@@ -418,7 +299,7 @@ class _LSTMChain(torch.autograd.Function):
         # (B=8 and 64, T=100), and blocks smaller than the default cost B=8 ~3% of its time
         budget = None
         if need_ih and need_hh:   # one product, one gather back to torch's gate order
-            d_w_ih, d_w_hh = _split_columns(grads_by_input_and_previous(
+            d_w_ih, d_w_hh = split_columns(grads_by_input_and_previous(
                 d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs", budget
             ).index_select(0, inverse), x.size(1))
         else:

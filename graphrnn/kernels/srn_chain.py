@@ -26,12 +26,12 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .lstm_chain import (
-    _final_states,
-    _previous,
-    _split_columns,
+from .chain_rows import (
+    final_states,
     grad_by_previous,
     grads_by_input_and_previous,
+    previous_state,
+    split_columns,
 )
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, copy_budget, weight_grad
@@ -61,7 +61,7 @@ class _SRNChain(torch.autograd.Function):
         prev = None
         for t in order:
             h_t = hs[t]
-            w_step.addmm_(h_t, _previous(t, prev, batch_sizes, hs, h0))
+            w_step.addmm_(h_t, previous_state(t, prev, batch_sizes, hs, h0))
             if relu:
                 h_t.relu_()
             elif t_sig:
@@ -70,7 +70,7 @@ class _SRNChain(torch.autograd.Function):
                 h_t.tanh_()
             prev = t
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
-            h_n = _final_states(h_all, batch_sizes, reverse)
+            h_n = final_states(h_all, batch_sizes, reverse)
         else:
             h_n = h0.clone()
         ctx.save_for_backward(x, weight_ih, weight_hh, h_all, h0)
@@ -123,7 +123,7 @@ class _SRNChain(torch.autograd.Function):
         need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[3]
         budget = copy_budget(h_all, d_pre)
         if need_ih and need_hh:
-            d_w_ih, d_w_hh = _split_columns(grads_by_input_and_previous(
+            d_w_ih, d_w_hh = split_columns(grads_by_input_and_previous(
                 d_pre, x, h0, h_all, batch_sizes, reverse, "srn_chain.inputs", budget), x.size(1))
         else:
             d_w_ih = weight_grad(d_pre, x, budget) if need_ih else None

@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ..schedule import Schedule
-from .lstm_chain import block_rows
+from .chain_rows import block_rows
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_via_sigmoid
 from .products import PreparedWeight, copy_budget, weight_grad
 

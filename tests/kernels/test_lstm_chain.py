@@ -78,30 +78,3 @@ def test_both_biases_get_the_gradient_in_torch_gate_order_as_separate_tensors():
     torch.testing.assert_close(cell.bias_ih.grad, want)
     torch.testing.assert_close(cell.bias_hh.grad, want)
     assert cell.bias_ih.grad.data_ptr() != cell.bias_hh.grad.data_ptr()
-
-
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("batch_sizes", [[3, 3, 3, 3], [4, 3, 3, 1]])
-@pytest.mark.parametrize("copy_bytes, products_made", [(None, 1), (560, 3), (1, None)])
-def test_weight_gradients_side_by_side_in_blocks(reverse, batch_sizes, copy_bytes,
-                                                 products_made, monkeypatch):
-    # d.T @ [x | h_prev] with every row's predecessor state, in one block, in blocks of 4 rows
-    # (560 bytes: 240 for the result and its copy, 64 a row for the copies; a gathered block
-    # per product), and with no room for blocks (two separate products of the views)
-    from graphrnn.kernels import lstm_chain, products
-    monkeypatch.setattr(products, "MIN_WEIGHT_GRAD_BLOCK", 4)
-    calls = []
-    monkeypatch.setattr(lstm_chain, "weight_grad",
-                        lambda *args: calls.append(1) or products.weight_grad(*args))
-    torch.manual_seed(0)
-    N, B = sum(batch_sizes), batch_sizes[0]
-    d, x = torch.randn(N, 6), torch.randn(N, 2)
-    h0, h_all = torch.randn(B, 3), torch.randn(N, 3)
-    rows = lstm_chain._predecessor_rows(batch_sizes, reverse, "cpu")
-    h_prev = torch.cat([h0, h_all])[rows]
-    got = lstm_chain.grads_by_input_and_previous(d, x, h0, h_all, batch_sizes, reverse,
-                                                 "test.inputs", copy_bytes)
-    torch.testing.assert_close(got, d.t() @ torch.cat([x, h_prev], 1))
-    # separately: x's product and one per block of predecessor states (two with equal lengths)
-    assert len(calls) == (products_made if copy_bytes != 1 else
-                          1 + len(lstm_chain._previous_blocks(h0, h_all, batch_sizes, reverse)))
