@@ -12,10 +12,10 @@ busy machine moved the figure. Memory is the peak allocated during one forward +
 Every table starts with the machine: CPU model, the ISA torch dispatches to, the BLAS and oneDNN
 versions. A micro-benchmark table follows: the per-step recurrent product of the LSTM (B x H by
 H x 4H, and back) by each path :mod:`graphrnn.kernels.products` can take, with the one it chose,
-the gradient of ``W_hh`` summed over the first ``--steps`` value's steps (the product after the
-loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes
-:mod:`graphrnn.kernels.pointwise` chooses between; a table from another machine explains itself
-with them.
+the gradient of ``[W_ih | W_hh]`` summed over the first ``--steps`` value's steps (the product
+after the loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes
+:mod:`graphrnn.kernels.pointwise` chooses between (the g gate's, and the output
+``h = o tanh(c)``); a table from another machine explains itself with them.
 """
 from __future__ import annotations
 
@@ -76,9 +76,11 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
     return rows
 
 
-def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100) -> list[dict]:
+def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100,
+               input_size: int = 128) -> list[dict]:
     """The per-step products and pointwise routes of the LSTM chain kernel at batch ``batch``,
-    and the gradient of ``W_hh`` summed over ``steps`` steps after the loop (one call)."""
+    and the gradient of ``[W_ih | W_hh]`` summed over ``steps`` steps after the loop (one call:
+    the kernel's one product of the gate gradients with ``[x | h_prev]``)."""
     rows = []
 
     def add_products(what: str, times: dict, chosen: str, flops: int) -> None:
@@ -90,19 +92,20 @@ def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100
                        ("d W_hh (backward)", 4 * hidden_size, hidden_size)):
         add_products(f"{what} B={batch}", products.measure_paths(batch, k, n, repeats=repeats),
                      products.product_path(batch, k, n, torch.float32), 2 * batch * k * n)
-    gates, summed = 4 * hidden_size, batch * steps
-    add_products(f"d W_hh, {steps} steps B={batch}",
-                 products.measure_weight_grad_paths(summed, gates, hidden_size,
+    gates, summed, width = 4 * hidden_size, batch * steps, input_size + hidden_size
+    add_products(f"d [W_ih | W_hh], {steps} steps B={batch}",
+                 products.measure_weight_grad_paths(summed, gates, width,
                                                     repeats=max(3, repeats // 4)),
-                 products.weight_grad_path(summed, gates, hidden_size, torch.float32),
-                 2 * summed * gates * hidden_size)
+                 products.weight_grad_path(summed, gates, width, torch.float32),
+                 2 * summed * gates * width)
     times = pointwise.measure_tanh(batch, hidden_size, 4, repeats=repeats)
     gate, cell = pointwise.tanh_through_sigmoid(batch, hidden_size, 4, torch.float32,
                                                 torch.device("cpu"))
     for route, seconds in times.items():
         part, how = route.split("_")
         chosen = (gate if part == "gate" else cell) == (how == "sigmoid")
-        rows.append({"kind": "pointwise", "what": f"{part} tanh B={batch}",
+        what = "gate tanh" if part == "gate" else "h = o tanh(c)"
+        rows.append({"kind": "pointwise", "what": f"{what} B={batch}",
                      "route": "through sigmoid" if how == "sigmoid" else "torch.tanh",
                      "us": 1e6 * seconds, "gflops": None, "chosen": chosen})
     return rows
@@ -148,7 +151,7 @@ def run(argv=None) -> list[dict]:
     if not args.no_micro:
         micro = [r for batch in args.batch for r in micro_rows(batch, args.hidden_size,
                                                                  max(args.repeats, 5),
-                                                                 args.steps[0])]
+                                                                 args.steps[0], args.input_size)]
         print(f"\nper-step kernels and the summed weight gradient (one call each, "
               f"H={args.hidden_size}; * = the route taken):")
         print(format_table(
