@@ -74,14 +74,16 @@ def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence
 
 def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
                                 batch_sizes: Sequence[int], reverse: bool, name: str,
-                                copy_bytes: int | None = None) -> Tensor:
+                                copy_bytes: int | None = None,
+                                bias_out: Tensor | None = None) -> Tensor:
     """``d.T @ [x | h_prev]`` (G, I + H): the gradients of ``weight_ih`` (G, I) and
     ``weight_hh`` (G, H) side by side (:func:`split_columns`), when both met the same
     pre-activation gradients ``d`` (N, G): one product per block of rows (one call where two
     would pass over ``d`` twice), the block's inputs and the states its rows read gathered into
     the scratch buffer ``name``; blocks of
     :func:`~graphrnn.kernels.products.weight_grad_block` rows, so that the gathered block and
-    the copies oneDNN's route makes of it stay within ``copy_bytes``."""
+    the copies oneDNN's route makes of it stay within ``copy_bytes``. ``bias_out``: as for
+    :func:`~graphrnn.kernels.products.weight_grad` (``d.sum(0)`` added to it)."""
     width, N = x.size(1), x.size(0)
     K = width + h0.size(1)
     # the gathered block counts with the route's copies; with no room for even those, BLAS on
@@ -89,7 +91,7 @@ def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
     block = weight_grad_block((d.size(1) + 2 * K) * d.element_size(), copy_bytes,
                               2 * d.size(1) * K * d.element_size())
     if not block:
-        return torch.cat([weight_grad(d, x, copy_bytes),
+        return torch.cat([weight_grad(d, x, copy_bytes, bias_out),
                           grad_by_previous(d, h0, h_all, batch_sizes, reverse, copy_bytes)], 1)
     previous = previous_blocks(h0, h_all, batch_sizes, reverse)
     out = None
@@ -102,7 +104,7 @@ def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
             if lo < hi:
                 inputs[lo - start:hi - start, width:].copy_(
                     prev[lo - rows.start:hi - rows.start])
-        g = weight_grad(d[start:stop], inputs, copy_bytes)
+        g = weight_grad(d[start:stop], inputs, copy_bytes, bias_out)
         out = g if out is None else out.add_(g)
     return d.new_zeros(d.size(1), K) if out is None else out
 

@@ -80,11 +80,12 @@ class _GRUChain(torch.autograd.Function):
             work = act.new_empty(rows, 3 * H)
             extra = act.new_empty(act.size(0), H)
             gh_n = extra.split(batch_sizes)
-            w_step = PreparedWeight(w_hh, rows)
+            w_step = PreparedWeight(w_hh, rows, in_place=True)
         else:             # r * h (N, H), the input of the n rows' product
             extra = act.new_empty(act.size(0), H)
             rhs = extra.split(batch_sizes)
-            w_rz, w_n = PreparedWeight(w_hh[:2 * H], rows), PreparedWeight(w_hh[2 * H:], rows)
+            w_rz = PreparedWeight(w_hh[:2 * H], rows, in_place=True)
+            w_n = PreparedWeight(w_hh[2 * H:], rows, in_place=True)
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         prev = None
         for t in order:
@@ -146,11 +147,12 @@ class _GRUChain(torch.autograd.Function):
             d_ghn, d_steps = d_all[:, :H].split(batch_sizes), d_all[:, :3 * H].split(batch_sizes)
             # dh_{t-1} += d_gh_t @ W_hh, its rows taken as [n, r, z] (the reordered copy only
             # is kept)
-            w_back = PreparedWeight(torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]]).t(), B)
+            w_back = PreparedWeight(torch.cat([weight_hh[2 * H:], weight_hh[:2 * H]]).t(), B,
+                                    in_place=True)
         else:
             rh_grad = act.new_empty(B, H)                     # d(r * h) of one step
-            w_back_rz = PreparedWeight(weight_hh[:2 * H].t(), B)
-            w_back_n = PreparedWeight(weight_hh[2 * H:].t(), B)
+            w_back_rz = PreparedWeight(weight_hh[:2 * H].t(), B, in_place=True)
+            w_back_n = PreparedWeight(weight_hh[2 * H:].t(), B, in_place=True)
         prefixes = {}   # n -> the first n rows of dh, ones and rh_grad
         order = list(range(steps) if reverse else range(steps - 1, -1, -1))
         out_added = False   # whether the previous step already added d_out[t]

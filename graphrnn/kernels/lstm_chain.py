@@ -134,7 +134,7 @@ class _LSTMChain(torch.autograd.Function):
         go, gi, gf, gg, gsig, gif, gifg = _gate_views(
             act, H, four, batch_sizes, (True, True, True, True, not g_sig and not peephole,
                                         peephole and (four or not g_sig), peephole and g_sig))
-        w_step = PreparedWeight(w_hh, rows)
+        w_step = PreparedWeight(w_hh, rows, in_place=True)
         if peephole and four:   # i's and f's peepholes, (2, H): one broadcast product per step
             w_if = torch.stack([weight_ci, weight_cf])
         # With g under the sigmoid, g stays in the buffer as s = sigmoid(-2a), tanh(a) = 1 - 2s:
@@ -250,7 +250,8 @@ class _LSTMChain(torch.autograd.Function):
         dc = d_cn.clone() if d_cn is not None else act.new_zeros(B, H)
         if d_out is None:
             d_out = act.new_zeros(c_all.shape)
-        w_step = PreparedWeight(weight_hh.index_select(0, perm).t(), B)  # dh_{t-1} = d_pre_t W_hh
+        # dh_{t-1} = d_pre_t W_hh
+        w_step = PreparedWeight(weight_hh.index_select(0, perm).t(), B, in_place=True)
         throughs, d_pres, d_outs = (t.split(batch_sizes) for t in (through_c, d_pre, d_out))
         do = d_pre[:, :H].split(batch_sizes)
         # i, (f,) g of each step as (n, gates, H), for one broadcast product with dc (n, 1, H)
@@ -298,17 +299,21 @@ class _LSTMChain(torch.autograd.Function):
         # no cap on weight_grad's copies: this kernel holds ~0.65x what torch.nn.LSTM peaks at
         # (B=8 and 64, T=100), and blocks smaller than the default cost B=8 ~3% of its time
         budget = None
+        # the biases' gradient (both met the same sum) from the weights' product where it runs
+        sums = d_pre.new_zeros(d_pre.size(1)) if ctx.has_bias else None
         if need_ih and need_hh:   # one product, one gather back to torch's gate order
             d_w_ih, d_w_hh = split_columns(grads_by_input_and_previous(
-                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs", budget
+                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs", budget, sums
             ).index_select(0, inverse), x.size(1))
         else:
             d_w_ih = weight_grad(d_pre, x, budget).index_select(0, inverse) if need_ih else None
             d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse,
                                       budget).index_select(0, inverse) if need_hh else None
+            if sums is not None:
+                sums += d_pre.sum(0)
         d_b_ih = d_b_hh = None
-        if ctx.has_bias:   # both biases met the same sum; each gets its own tensor
-            d_b_ih = d_pre.sum(0).index_select(0, inverse)
+        if sums is not None:   # each bias gets its own tensor
+            d_b_ih = sums.index_select(0, inverse)
             d_b_hh = d_b_ih.clone()
         return (d_x, d_w_ih, d_b_ih, d_b_hh, d_w_hh, dh, dc, d_ci, d_cf, d_co, None, None, None)
 

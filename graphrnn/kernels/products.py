@@ -100,28 +100,38 @@ def candidate_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]
 
 
 def measure_paths(rows: int, in_features: int, out_features: int,
-                  dtype: torch.dtype = torch.float32, repeats: int = 5) -> dict[str, float]:
-    """Seconds of one accumulating product ``out += x @ W.t()`` (x (rows, in), W (out, in)) on the
-    CPU by each available path, preparation excluded: the numbers :func:`product_path` compares."""
+                  dtype: torch.dtype = torch.float32, repeats: int = 5,
+                  in_place: bool = True) -> dict[str, float]:
+    """Seconds of one product (x (rows, in), W (out, in)) on the CPU by each available path,
+    preparation excluded: the numbers :func:`product_path` compares. ``in_place``: accumulated
+    into an existing tensor, ``out += x @ W.t()`` (a recurrent step); else a new tensor with a
+    bias, ``b + x @ W.t()`` (a projection of every step: its fresh output's first touch counts,
+    ~7 of MKL's 17 ms at 8,192 x 1,024 on the AVX-512 VM, where oneDNN's took 12)."""
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(rows, in_features, generator=gen, dtype=dtype)
     w = torch.randn(out_features, in_features, generator=gen, dtype=dtype)
     out = torch.zeros(rows, out_features, dtype=dtype)
+    bias = torch.randn(out_features, generator=gen, dtype=dtype)
     prepared = {path: PreparedWeight(w, rows, path=path)
                 for path in candidate_paths(dtype, torch.device("cpu"))}
-    return fastest({path: lambda p=p: p.addmm_(out, x) for path, p in prepared.items()}, repeats)
+    if in_place:
+        return fastest({path: lambda p=p: p.addmm_(out, x) for path, p in prepared.items()},
+                       repeats)
+    return fastest({path: lambda p=p: p.addmm(bias, x) for path, p in prepared.items()}, repeats)
 
 
 def product_path(rows: int, in_features: int, out_features: int, dtype: torch.dtype,
-                 device: torch.device | str = "cpu") -> str:
-    """The path for products ``x @ W.t()`` with ``x`` of up to ``rows`` rows: forced, or measured
-    once per process and shape (see the module docstring)."""
+                 device: torch.device | str = "cpu", in_place: bool = False) -> str:
+    """The path for products ``x @ W.t()`` with ``x`` of up to ``rows`` rows, written into
+    existing tensors (``in_place``) or as new ones: forced, or measured that way once per process
+    and shape (see the module docstring)."""
     device = torch.device(device)
     # 25 rounds (fewer past fastest()'s 0.2 s budget): with 7, a bench run once kept a route for
     # the B=8 backward product that its own later micro-benchmark timed 30% slower than another
-    return _choose(_chosen, candidate_paths(dtype, device), rows, (in_features, out_features),
-                   dtype, device, lambda bucket: measure_paths(bucket, in_features, out_features,
-                                                               dtype, repeats=25))
+    return _choose(_chosen, candidate_paths(dtype, device), rows,
+                   (in_features, out_features, in_place), dtype, device,
+                   lambda bucket: measure_paths(bucket, in_features, out_features, dtype,
+                                                repeats=25, in_place=in_place))
 
 
 def _choose(cache: dict, paths: tuple[str, ...], rows: int, sizes: tuple[int, ...],
@@ -155,8 +165,8 @@ def pick(times: dict[str, float], margin: float = 0.05) -> str:
 
 
 def chosen_paths() -> dict[tuple, str]:
-    """What was chosen so far in this process: ``(rows bucket, K, N, dtype, device, threads)`` ->
-    path (for benchmark tables)."""
+    """What was chosen so far in this process: ``(rows bucket, K, N, in_place, dtype, device,
+    threads)`` -> path (for benchmark tables)."""
     return dict(_chosen)
 
 
@@ -168,7 +178,9 @@ def chosen_weight_grad_paths() -> dict[tuple, str]:
 
 class PreparedWeight:
     """A weight ``W`` (N, K) made ready for repeated products ``x @ W.t()`` with ``x`` of up to
-    ``rows`` rows (fewer work too), by the path :func:`product_path` picks (or ``path``).
+    ``rows`` rows (fewer work too), by the path :func:`product_path` picks (or ``path``):
+    measured for products into existing tensors with ``in_place`` (``addmm_``, ``out=``: a
+    recurrent step), else for products making new tensors (a projection of every step).
 
     Make one per kernel call, from the weight as it is then; it holds the transposed or reordered
     copy the path needs (``W`` itself for ``"blas"``).
@@ -176,12 +188,13 @@ class PreparedWeight:
 
     __slots__ = ("path", "_w")
 
-    def __init__(self, weight: Tensor, rows: int, path: str | None = None):
+    def __init__(self, weight: Tensor, rows: int, path: str | None = None,
+                 in_place: bool = False):
         if weight.dim() != 2:
             raise ValueError(f"PreparedWeight: weight must be 2-D (N, K), got "
                              f"{tuple(weight.shape)}")
         self.path = path or product_path(rows, weight.size(1), weight.size(0), weight.dtype,
-                                         weight.device)
+                                         weight.device, in_place)
         if self.path == "onednn":
             self._w = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), max(int(rows), 1))
         elif self.path == "blas_nn":
@@ -251,7 +264,8 @@ def copy_budget(*held: Tensor, share: float = 0.5) -> int:
     return int(sum(t.numel() * t.element_size() for t in held) * share)
 
 
-def _onednn_weight_grad(grad: Tensor, inputs: Tensor, block: int | None = None) -> Tensor:
+def _onednn_weight_grad(grad: Tensor, inputs: Tensor, block: int | None = None,
+                        bias_out: Tensor | None = None) -> Tensor:
     """``grad.t() @ inputs`` by oneDNN's inner-product backward-weights primitive (the one
     ``nn.Linear`` on oneDNN tensors runs), per block of ``block`` rows (default
     :data:`WEIGHT_GRAD_BLOCK`). The primitive reads the operands as they lie (no transposed
@@ -262,15 +276,21 @@ def _onednn_weight_grad(grad: Tensor, inputs: Tensor, block: int | None = None) 
     out = None
     for start in range(0, grad.size(0), block):
         stop = start + block
-        y = torch.mkldnn_linear_backward_weights(grad[start:stop].to_mkldnn(),
-                                                 inputs[start:stop].to_mkldnn(), like, False)[0]
+        y, b = torch.mkldnn_linear_backward_weights(grad[start:stop].to_mkldnn(),
+                                                    inputs[start:stop].to_mkldnn(), like,
+                                                    bias_out is not None)
         out = y if out is None else out.add_(y)
+        if bias_out is not None:   # the column sums, taken while the block is in the cache
+            bias_out.add_(b)
     return out
 
 
-def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor, block: int | None = None) -> Tensor:
+def _weight_grad_by(path: str, grad: Tensor, inputs: Tensor, block: int | None = None,
+                    bias_out: Tensor | None = None) -> Tensor:
     if path == "onednn":
-        return _onednn_weight_grad(grad, inputs, block)
+        return _onednn_weight_grad(grad, inputs, block, bias_out)
+    if bias_out is not None:
+        bias_out.add_(grad.sum(0))
     return grad.t().mm(inputs)
 
 
@@ -324,7 +344,8 @@ def weight_grad_path(rows: int, out_features: int, in_features: int, dtype: torc
                                                             dtype, block=block))
 
 
-def weight_grad(grad: Tensor, inputs: Tensor, copy_bytes: int | None = None) -> Tensor:
+def weight_grad(grad: Tensor, inputs: Tensor, copy_bytes: int | None = None,
+                bias_out: Tensor | None = None) -> Tensor:
     """``grad.t() @ inputs``, (N, K): the gradient of the weight ``W`` (N, K) of ``y = x @ W.t()``
     summed over the R rows of ``grad`` (R, N) and of the inputs ``x`` (R, K) -- the products
     after a kernel's loop, which sum over every step of every chain. On a CPU whose oneDNN beats
@@ -332,20 +353,24 @@ def weight_grad(grad: Tensor, inputs: Tensor, copy_bytes: int | None = None) -> 
     rows, each block copied into oneDNN's tensor type: :data:`WEIGHT_GRAD_BLOCK` rows, or fewer
     so that the memory the route adds stays within ``copy_bytes`` (:func:`weight_grad_block`;
     BLAS where even the smallest block would not); :func:`weight_grad_path` chooses by
-    measuring, those copies included."""
+    measuring, those copies included.
+
+    ``bias_out`` (N,), when given, gets the bias's gradient, ``grad.sum(0)``, added to it
+    (oneDNN's route takes it in the same pass over ``grad``: at R = 6,400, N = 1,024 a separate
+    sum read 26 MB for ~1 ms)."""
     if grad.dim() != 2 or inputs.dim() != 2 or grad.size(0) != inputs.size(0):
         raise ValueError(f"weight_grad: expected grad (R, N) and inputs (R, K), got "
                          f"{tuple(grad.shape)} and {tuple(inputs.shape)}")
     if grad.size(0) == 0 or grad.dtype != inputs.dtype:
-        return _weight_grad_by("blas", grad, inputs)
+        return _weight_grad_by("blas", grad, inputs, bias_out=bias_out)
     size = grad.element_size()
     block = weight_grad_block((grad.size(1) + inputs.size(1)) * size, copy_bytes,
                               2 * grad.size(1) * inputs.size(1) * size)
     if not block:   # the oneDNN route's memory would not fit the caller's budget
-        return _weight_grad_by("blas", grad, inputs)
+        return _weight_grad_by("blas", grad, inputs, bias_out=bias_out)
     path = weight_grad_path(grad.size(0), grad.size(1), inputs.size(1), grad.dtype, grad.device,
                             block)
-    return _weight_grad_by(path, grad, inputs, block)
+    return _weight_grad_by(path, grad, inputs, block, bias_out)
 
 
 class _Linear(torch.autograd.Function):

@@ -98,7 +98,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
         children_h = leaf_xw.new_empty(m, k * size)               # kept for d weight_hh
         children_c = leaf_xw.new_empty(m, k * size)               # kept for the forget gates'
         # the level products through the path measured fastest for the widest level
-        w_level = PreparedWeight(weight_fwd, max(schedule.level_sizes[1:], default=1))
+        w_level = PreparedWeight(weight_fwd, max(schedule.level_sizes[1:], default=1),
+                                 in_place=True)
         start = first
         for count in schedule.level_sizes[1:]:
             lo_, hi_ = start - first, start - first + count
@@ -165,7 +166,8 @@ class _NaryTreeLSTMLevels(torch.autograd.Function):
 
         dact = act.new_empty(m, (3 + k) * size)                  # d(pre-activation), weight order
         one = c.new_ones(())
-        w_level = PreparedWeight(weight.t(), max(level_sizes[1:], default=1))  # d kids_h = da W
+        # d kids_h = da W
+        w_level = PreparedWeight(weight.t(), max(level_sizes[1:], default=1), in_place=True)
         stop = n
         for count in reversed(level_sizes[1:]):
             start = stop - count

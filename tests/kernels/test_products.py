@@ -76,6 +76,23 @@ def test_choice_is_measured_once_per_shape_bucket_and_cached(monkeypatch):
     assert set(products.chosen_paths().values()) <= set(_paths())
 
 
+def test_products_into_existing_tensors_are_measured_apart(monkeypatch):
+    # a recurrent step writes into a buffer, a projection makes a new tensor: each route is
+    # measured the way it will run, and each kept under its own key
+    modes = []
+    real = products.measure_paths
+    monkeypatch.setattr(products, "measure_paths",
+                        lambda *a, **k: modes.append(k["in_place"]) or real(*a, **k))
+    products.product_path(60, 16, 32, torch.float32, in_place=True)
+    products.product_path(60, 16, 32, torch.float32)
+    products.product_path(50, 16, 32, torch.float32, in_place=True)   # cached
+    assert modes == [True, False]
+    assert {key[3] for key in products.chosen_paths()} == {True, False}
+    times = products.measure_paths(8, 16, 32, repeats=1, in_place=False)
+    assert set(times) == set(_paths()) and all(t > 0 for t in times.values())
+    assert products.PreparedWeight(torch.ones(4, 3), 5, in_place=True).path in _paths()
+
+
 def test_forcing_a_path_by_call_and_by_environment(monkeypatch):
     products.set_product_path("blas_nn")
     assert products.product_path(8, 4, 4, torch.float32) == "blas_nn"
@@ -195,7 +212,7 @@ def test_weight_grad_takes_blas_when_the_onednn_route_would_not_fit(monkeypatch)
     taken = []
     real = products._weight_grad_by
     monkeypatch.setattr(products, "_weight_grad_by",
-                        lambda path, *args: taken.append(path) or real(path, *args))
+                        lambda path, *args, **kw: taken.append(path) or real(path, *args, **kw))
     products.set_product_path("onednn")
     grad, inputs = torch.randn(300, 24), torch.randn(300, 7)
     torch.testing.assert_close(products.weight_grad(grad, inputs, copy_bytes=1000),
@@ -204,3 +221,16 @@ def test_weight_grad_takes_blas_when_the_onednn_route_would_not_fit(monkeypatch)
     if "onednn" in products._weight_grad_paths(torch.float32, torch.device("cpu")):
         products.weight_grad(grad, inputs, copy_bytes=10**8)
         assert taken[-1] == "onednn"
+
+
+@pytest.mark.parametrize("path", ["blas", "onednn"])
+def test_weight_grad_adds_the_bias_gradient_when_asked(path, monkeypatch):
+    if path not in products._weight_grad_paths(torch.float32, torch.device("cpu")):
+        pytest.skip(f"{path} is not available in this build")
+    products.set_product_path(path)
+    monkeypatch.setattr(products, "WEIGHT_GRAD_BLOCK", 16)   # several blocks, the last short
+    grad, inputs = torch.randn(40, 24), torch.randn(40, 7)
+    sums = torch.ones(24)
+    torch.testing.assert_close(products.weight_grad(grad, inputs, bias_out=sums),
+                               grad.t() @ inputs)
+    torch.testing.assert_close(sums, 1 + grad.sum(0))
