@@ -31,6 +31,9 @@ weight gradients summed over all steps (``grad.t() @ inputs``) go through :func:
 chosen the same way between BLAS's transposed product and oneDNN's inner-product
 backward-weights primitive (per block of :data:`WEIGHT_GRAD_BLOCK` rows copied into oneDNN's
 tensor type, which the measurement counts).
+
+Size: the two families of routes (products, and the weight gradients summed over every step)
+share one measuring and caching machinery (:func:`_choose`, the forced route), kept in one place.
 """
 from __future__ import annotations
 
