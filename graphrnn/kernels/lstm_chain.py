@@ -66,7 +66,7 @@ def _gate_orders(num_gates: int, hidden_size: int, device) -> tuple[Tensor, Tens
     return orders
 
 
-def _carry_toprevious_state(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
+def _carry_to_previous(act: Tensor, d_pre: Tensor, size: int, four: bool, coupled: bool,
                        w_ci: Tensor | None, w_cf: Tensor | None) -> Tensor | None:
     """What the gradient of each step's c is multiplied by to reach c_{t-1}, every row at once
     (N, H), or ``None`` when that is 1 (no forget gate, no peepholes): ``f``; coupled
@@ -242,7 +242,7 @@ class _LSTMChain(torch.autograd.Function):
         through_c.mul_(act[:, :H])
         if peephole:   # c_t reaches o's pre-activation too: dc += dh L_o w_co, L_o = d_pre's o
             through_c.addcmul_(d_pre[:, :H], w_co)
-        carries = _carry_toprevious_state(act, d_pre, H, four, coupled, w_ci, w_cf)
+        carries = _carry_to_previous(act, d_pre, H, four, coupled, w_ci, w_cf)
         carries = carries.split(batch_sizes) if carries is not None else None
         # Per-chain gradient w.r.t. the state a step produced; rows not active at a step keep
         # what they hold (the final-state gradient of a chain that ends later in this loop).
