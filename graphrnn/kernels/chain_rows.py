@@ -4,7 +4,7 @@
 Rows are step-major as ``PackedSequence.data``: the ``batch_sizes[t]`` rows of step t follow
 those of step t-1, and a chain keeps its column while it lasts. Here: the state each row read
 (its predecessor's, or the initial state), each chain's final state, and the weight gradients
-that sum over every step's rows, ``d.T @ h_prev`` and ``d.T @ [x | h_prev]``, through
+that sum over every step's rows, ``d.T @ h_prev`` and ``d.T @ x`` beside it, through
 :func:`~graphrnn.kernels.products.weight_grad`.
 """
 from __future__ import annotations
@@ -74,25 +74,30 @@ def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence
 
 def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
                                 batch_sizes: Sequence[int], reverse: bool, name: str,
+                                need: tuple[bool, bool] = (True, True),
                                 copy_bytes: int | None = None,
-                                bias_out: Tensor | None = None) -> Tensor:
-    """``d.T @ [x | h_prev]`` (G, I + H): the gradients of ``weight_ih`` (G, I) and
-    ``weight_hh`` (G, H) side by side (:func:`split_columns`), when both met the same
-    pre-activation gradients ``d`` (N, G): one product per block of rows (one call where two
-    would pass over ``d`` twice), the block's inputs and the states its rows read gathered into
-    the scratch buffer ``name``; blocks of
+                                bias_out: Tensor | None = None
+                                ) -> tuple[Tensor | None, Tensor | None]:
+    """``(d.T @ x, d.T @ h_prev)``: the gradients of ``weight_ih`` (G, I) and ``weight_hh``
+    (G, H) when both met the same pre-activation gradients ``d`` (N, G); those ``need`` asks
+    for, ``None`` for the other. With both, one product of ``[x | h_prev]`` per block of rows (one
+    call where two would pass over ``d`` twice), the block's inputs and the states its rows read
+    gathered into the scratch buffer ``name``; blocks of
     :func:`~graphrnn.kernels.products.weight_grad_block` rows, so that the gathered block and
-    the copies oneDNN's route makes of it stay within ``copy_bytes``. ``bias_out``: as for
+    the copies oneDNN's route makes of it stay within ``copy_bytes``; with no room for even
+    those, or with one of the two, products of the operands as they lie. ``bias_out``: as for
     :func:`~graphrnn.kernels.products.weight_grad` (``d.sum(0)`` added to it)."""
     width, N = x.size(1), x.size(0)
     K = width + h0.size(1)
-    # the gathered block counts with the route's copies; with no room for even those, BLAS on
-    # the operands as they lie (no gathered copy)
+    # the gathered block counts with the route's copies
     block = weight_grad_block((d.size(1) + 2 * K) * d.element_size(), copy_bytes,
-                              2 * d.size(1) * K * d.element_size())
+                              2 * d.size(1) * K * d.element_size()) if all(need) else 0
     if not block:
-        return torch.cat([weight_grad(d, x, copy_bytes, bias_out),
-                          grad_by_previous(d, h0, h_all, batch_sizes, reverse, copy_bytes)], 1)
+        if bias_out is not None:
+            bias_out += d.sum(0)
+        return (weight_grad(d, x, copy_bytes) if need[0] else None,
+                grad_by_previous(d, h0, h_all, batch_sizes, reverse, copy_bytes)
+                if need[1] else None)
     previous = previous_blocks(h0, h_all, batch_sizes, reverse)
     out = None
     for start in range(0, N, block):
@@ -106,12 +111,9 @@ def grads_by_input_and_previous(d: Tensor, x: Tensor, h0: Tensor, h_all: Tensor,
                     prev[lo - rows.start:hi - rows.start])
         g = weight_grad(d[start:stop], inputs, copy_bytes, bias_out)
         out = g if out is None else out.add_(g)
-    return d.new_zeros(d.size(1), K) if out is None else out
-
-
-def split_columns(both: Tensor, width: int) -> tuple[Tensor, Tensor]:
-    """``(both[:, :width], both[:, width:])``."""
-    return both[:, :width], both[:, width:]
+    if out is None:
+        out = d.new_zeros(d.size(1), K)
+    return out[:, :width], out[:, width:]
 
 
 def final_states(t: Tensor, batch_sizes: Sequence[int], reverse: bool) -> Tensor:
@@ -149,5 +151,4 @@ def previous_state(t: int, prev: int | None, batch_sizes: Sequence[int], hs, h0:
 
 
 __all__ = ["block_rows", "final_rows", "final_states", "grad_by_previous",
-           "grads_by_input_and_previous", "predecessor_rows", "previous_blocks", "previous_state",
-           "split_columns"]
+           "grads_by_input_and_previous", "predecessor_rows", "previous_blocks", "previous_state"]

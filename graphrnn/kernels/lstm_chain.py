@@ -35,14 +35,12 @@ from torch.autograd.function import once_differentiable
 from .chain_rows import (
     block_rows,
     final_states,
-    grad_by_previous,
     grads_by_input_and_previous,
     previous_blocks,
     previous_state,
-    split_columns,
 )
 from .pointwise import output_via_sigmoid, tanh_through_sigmoid
-from .products import PreparedWeight, weight_grad
+from .products import PreparedWeight
 from .workspace import scratch
 
 
@@ -295,22 +293,15 @@ class _LSTMChain(torch.autograd.Function):
                              out=scratch("lstm_chain.peephole", c_all.shape, act)).sum(0)
         d_x = PreparedWeight(weight_ih.index_select(0, perm).t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
-        need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[4]
-        # no cap on weight_grad's copies: this kernel holds ~0.65x what torch.nn.LSTM peaks at
-        # (B=8 and 64, T=100), and blocks smaller than the default cost B=8 ~3% of its time
-        budget = None
-        # the biases' gradient (both met the same sum) from the weights' product where it runs
+        # the biases' gradient (both met the same sum) from the weights' product where it runs;
+        # no cap on its copies (copy_bytes): this kernel holds ~0.65x what torch.nn.LSTM peaks
+        # at (B=8 and 64, T=100), and blocks smaller than the default cost B=8 ~3% of its time
         sums = d_pre.new_zeros(d_pre.size(1)) if ctx.has_bias else None
-        if need_ih and need_hh:   # one product, one gather back to torch's gate order
-            d_w_ih, d_w_hh = split_columns(grads_by_input_and_previous(
-                d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs", budget, sums
-            ).index_select(0, inverse), x.size(1))
-        else:
-            d_w_ih = weight_grad(d_pre, x, budget).index_select(0, inverse) if need_ih else None
-            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse,
-                                      budget).index_select(0, inverse) if need_hh else None
-            if sums is not None:
-                sums += d_pre.sum(0)
+        d_w_ih, d_w_hh = (None if g is None else g.index_select(0, inverse)   # torch's order
+                          for g in grads_by_input_and_previous(
+                              d_pre, x, h0, h_all, batch_sizes, reverse, "lstm_chain.inputs",
+                              (ctx.needs_input_grad[1], ctx.needs_input_grad[4]),
+                              copy_bytes=None, bias_out=sums))
         d_b_ih = d_b_hh = None
         if sums is not None:   # each bias gets its own tensor
             d_b_ih = sums.index_select(0, inverse)

@@ -28,13 +28,11 @@ from torch.autograd.function import once_differentiable
 
 from .chain_rows import (
     final_states,
-    grad_by_previous,
     grads_by_input_and_previous,
     previous_state,
-    split_columns,
 )
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
-from .products import PreparedWeight, copy_budget, weight_grad
+from .products import PreparedWeight, copy_budget
 from .workspace import scratch
 
 NONLINEARITIES = ("tanh", "relu")
@@ -120,21 +118,13 @@ class _SRNChain(torch.autograd.Function):
         w_back = None   # the reordered copy goes before the products below (peak memory)
         d_x = PreparedWeight(weight_ih.t(), d_pre.size(0)).mm(d_pre) \
             if ctx.needs_input_grad[0] else None
-        need_ih, need_hh = ctx.needs_input_grad[1], ctx.needs_input_grad[3]
         # a quarter: torch.nn.RNN's peak is little more than its outputs (B=8, T=100: 2.35 MB),
         # and with half of this kernel's 1.6 MB the copies took it to 1.37x on one thread
         budget = copy_budget(h_all, d_pre, share=0.25)
         d_bias = d_pre.new_zeros(H) if ctx.has_bias else None   # from the product where it runs
-        if need_ih and need_hh:
-            d_w_ih, d_w_hh = split_columns(grads_by_input_and_previous(
-                d_pre, x, h0, h_all, batch_sizes, reverse, "srn_chain.inputs", budget, d_bias),
-                x.size(1))
-        else:
-            d_w_ih = weight_grad(d_pre, x, budget) if need_ih else None
-            d_w_hh = grad_by_previous(d_pre, h0, h_all, batch_sizes, reverse,
-                                      budget) if need_hh else None
-            if d_bias is not None:
-                d_bias += d_pre.sum(0)
+        d_w_ih, d_w_hh = grads_by_input_and_previous(
+            d_pre, x, h0, h_all, batch_sizes, reverse, "srn_chain.inputs",
+            (ctx.needs_input_grad[1], ctx.needs_input_grad[3]), budget, d_bias)
         return d_x, d_w_ih, d_bias, d_w_hh, dh, None, None, None
 
 

@@ -39,9 +39,17 @@ def test_weight_gradients_side_by_side_in_blocks(reverse, batch_sizes, copy_byte
     h0, h_all = torch.randn(B, 3), torch.randn(N, 3)
     rows = chain_rows.predecessor_rows(batch_sizes, reverse, "cpu")
     h_prev = torch.cat([h0, h_all])[rows]
+    sums = torch.zeros(6)
     got = chain_rows.grads_by_input_and_previous(d, x, h0, h_all, batch_sizes, reverse,
-                                                 "test.inputs", copy_bytes)
-    torch.testing.assert_close(got, d.t() @ torch.cat([x, h_prev], 1))
+                                                 "test.inputs", copy_bytes=copy_bytes,
+                                                 bias_out=sums)
+    torch.testing.assert_close(torch.cat(got, 1), d.t() @ torch.cat([x, h_prev], 1))
+    torch.testing.assert_close(sums, d.sum(0))
     # separately: x's product and one per block of predecessor states (two with equal lengths)
     assert len(calls) == (products_made if copy_bytes != 1 else
                           1 + len(chain_rows.previous_blocks(h0, h_all, batch_sizes, reverse)))
+    # only one of the two asked for: that product alone, None for the other
+    only_x = chain_rows.grads_by_input_and_previous(d, x, h0, h_all, batch_sizes, reverse,
+                                                    "test.inputs", need=(True, False))
+    torch.testing.assert_close(only_x[0], d.t() @ x)
+    assert only_x[1] is None
