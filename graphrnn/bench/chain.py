@@ -90,7 +90,8 @@ def micro_rows(batch: int, hidden_size: int, repeats: int = 20, steps: int = 100
 
     for what, k, n in (("h W_hh^T (forward)", hidden_size, 4 * hidden_size),
                        ("d W_hh (backward)", 4 * hidden_size, hidden_size)):
-        add_products(f"{what} B={batch}", products.measure_paths(batch, k, n, repeats=repeats),
+        add_products(f"{what} B={batch}",
+                     products.measure_paths(batch, k, n, repeats=repeats, in_place=True),
                      products.product_path(batch, k, n, torch.float32, in_place=True),
                      2 * batch * k * n)
     gates, summed, width = 4 * hidden_size, batch * steps, input_size + hidden_size

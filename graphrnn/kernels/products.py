@@ -104,7 +104,7 @@ def candidate_paths(dtype: torch.dtype, device: torch.device) -> tuple[str, ...]
 
 def measure_paths(rows: int, in_features: int, out_features: int,
                   dtype: torch.dtype = torch.float32, repeats: int = 5,
-                  in_place: bool = True) -> dict[str, float]:
+                  in_place: bool = False) -> dict[str, float]:
     """Seconds of one product (x (rows, in), W (out, in)) on the CPU by each available path,
     preparation excluded: the numbers :func:`product_path` compares. ``in_place``: accumulated
     into an existing tensor, ``out += x @ W.t()`` (a recurrent step); else a new tensor with a
