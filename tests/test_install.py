@@ -54,3 +54,15 @@ def test_wheel_runs_applications_from_outside_the_checkout(installed, tmp_path):
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert (tmp_path / "runs" / "addition" / "results.json").is_file()
     assert (tmp_path / "runs" / "addition" / "best.pt").is_file()
+
+
+def test_wheel_carries_the_compiled_steps_source_and_builds_it(installed, tmp_path):
+    env = {"GRAPHRNN_CACHE_DIR": str(tmp_path / "cache")}
+    probe = run_outside(installed, tmp_path, "env", *(f"{k}={v}" for k, v in env.items()),
+                        "python", "-c", "from graphrnn.kernels import native; "
+                        "print(native.SOURCE.is_file(), native.library() is not None)")
+    assert probe.returncode == 0, probe.stderr
+    source, built = probe.stdout.split()
+    assert source == "True"
+    if shutil.which(os.environ.get("CC") or "cc"):   # with a C compiler it builds and loads
+        assert built == "True", probe.stderr

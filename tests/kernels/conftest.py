@@ -17,6 +17,18 @@ def product_path(request):
     products.set_product_path(None)
 
 
+@pytest.fixture(params=["compiled", "pytorch"])
+def lstm_gate_path(request):
+    """The LSTM chain kernel's per-step gate arithmetic by the compiled step
+    (:mod:`graphrnn.kernels.native`, where this machine builds it) and by PyTorch's kernels."""
+    from graphrnn.kernels import native
+    if request.param == "compiled" and native.library() is None:
+        pytest.skip("no C compiler here: the compiled step is not built")
+    native.set_native(request.param == "compiled")
+    yield request.param
+    native.set_native(None)
+
+
 def _assert_kernel_gives_the_loop_numbers(kernel, cell, batch_sizes, atol=1e-5, grad_atol=1e-4):
     """``kernel(cell, x, batch_sizes, state, reverse)`` against ``run_chain`` over the cell's
     steps, both directions, float32: outputs, final state, and the gradients of x, the initial

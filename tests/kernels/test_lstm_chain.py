@@ -13,7 +13,8 @@ VARIANTS = [{}, {"peephole": True}, {"coupled": True}, {"forget_gate": False},
 @pytest.mark.parametrize("kwargs", VARIANTS)
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("batch_sizes", [[4, 3, 3, 1], [2, 2, 2], [1]])
-def test_kernel_equals_autograd_loop_and_passes_gradcheck(kwargs, reverse, batch_sizes):
+def test_kernel_equals_autograd_loop_and_passes_gradcheck(kwargs, reverse, batch_sizes,
+                                                          lstm_gate_path):
     torch.manual_seed(0)
     cell = LSTMCell(3, 4, **kwargs).double()
     B = batch_sizes[0]
@@ -54,15 +55,17 @@ def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path,
                                                                    kwargs, batch_sizes,
                                                                    monkeypatch,
                                                                    kernel_matches_loop):
-    # float32, where the oneDNN path runs; both tanh routes (the measured choice) forced in turn
+    # float32, where the oneDNN path runs; both tanh routes (the measured choice) forced in turn,
+    # on the PyTorch gate path (the compiled step computes tanh as such)
     import graphrnn.kernels.lstm_chain as module
+    monkeypatch.setattr(module, "lstm_gates", lambda *args: None)
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
     kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), batch_sizes)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True}])
 @pytest.mark.parametrize("batch_sizes", [[3, 3, 2], [2, 2, 2]])
-def test_a_frozen_weight_leaves_the_other_gradients_right(kwargs, batch_sizes,
+def test_a_frozen_weight_leaves_the_other_gradients_right(kwargs, batch_sizes, lstm_gate_path,
                                                           frozen_weights_keep_gradients):
     frozen_weights_keep_gradients(run_lstm_chain, LSTMCell(3, 4, **kwargs).double(), batch_sizes)
 
@@ -78,3 +81,12 @@ def test_both_biases_get_the_gradient_in_torch_gate_order_as_separate_tensors():
     torch.testing.assert_close(cell.bias_ih.grad, want)
     torch.testing.assert_close(cell.bias_hh.grad, want)
     assert cell.bias_ih.grad.data_ptr() != cell.bias_hh.grad.data_ptr()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True},
+                                    {"forget_gate": False, "peephole": True},
+                                    {"coupled": True, "peephole": True}])
+@pytest.mark.parametrize("batch_sizes", [[6, 6, 4, 1], [3, 3, 3]])
+def test_compiled_gates_give_the_loop_numbers_in_float32(kwargs, batch_sizes, lstm_gate_path,
+                                                         kernel_matches_loop):
+    kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), batch_sizes)

@@ -1,0 +1,119 @@
+/* One step of the LSTM family's gate arithmetic, forward and backward, in one pass over the
+ * step's rows: what graphrnn's chain kernel otherwise runs as five to seven PyTorch pointwise
+ * kernels a step (each of them ~4 us of dispatch at batch 8, and tanh several times slower than
+ * sigmoid on some builds). The recurrent matrix product stays with PyTorch; this file only holds
+ * the elementwise part, so it needs no PyTorch or Python headers and compiles in well under a
+ * second (graphrnn/kernels/native.py builds, verifies and loads it; ctypes calls it).
+ *
+ * Layout (every array row-major and contiguous, n rows):
+ *   a      (n, G*H) gates in the kernel's order [o, i, f, g] (G = 4) or [o, i, g] (G = 3):
+ *          pre-activations in, activations out (forward); activations in (backward)
+ *   cp     (n, H) the previous cell state c_{t-1};  c, tc, h  (n, H) c_t, tanh(c_t), h_t
+ *   dh     (n, H) the gradient reaching h_t;  dc (n, H) the gradient reaching c_t, replaced by
+ *          the one reaching c_{t-1};  dpre (n, G*H) the gradients of the pre-activations
+ *   w_ci, w_cf, w_co  (H) peephole weights, or NULL
+ * mode: 0 forget gate, c_t = f c_{t-1} + i g;  1 coupled, f = 1 - i;  2 no forget gate, f = 1.
+ */
+#include <math.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define DEFINE_STEPS(T, SFX, EXP, TANH)                                                          \
+ALWAYS_INLINE T sigmoid_##SFX(T x) { return (T)1 / ((T)1 + EXP(-x)); }                            \
+                                                                                                  \
+ALWAYS_INLINE void forward_rows_##SFX(T *a, const T *cp, T *c, T *tc, T *h, const T *w_ci,        \
+                                      const T *w_cf, const T *w_co, long n, long H,               \
+                                      const int mode, const int peephole) {                       \
+    const long G = mode == 0 ? 4 : 3;                                                             \
+    for (long b = 0; b < n; b++) {                                                                \
+        T *ao = a + b * G * H, *ai = ao + H, *af = ao + 2 * H, *ag = ao + (G - 1) * H;            \
+        const T *cpb = cp + b * H;                                                                \
+        T *cb = c + b * H, *tb = tc + b * H, *hb = h + b * H;                                     \
+        _Pragma("omp simd")                                                                       \
+        for (long j = 0; j < H; j++) {                                                            \
+            T prev = cpb[j], pi = ai[j], po = ao[j];                                              \
+            if (peephole) pi += w_ci[j] * prev;                                                   \
+            T i = sigmoid_##SFX(pi), g = TANH(ag[j]), cn;                                         \
+            if (mode == 0) {                                                                      \
+                T pf = af[j];                                                                     \
+                if (peephole) pf += w_cf[j] * prev;                                               \
+                T f = sigmoid_##SFX(pf);                                                          \
+                af[j] = f;                                                                        \
+                cn = f * prev + i * g;                                                            \
+            } else if (mode == 1) {                                                               \
+                cn = prev - i * prev + i * g;                                                     \
+            } else {                                                                              \
+                cn = prev + i * g;                                                                \
+            }                                                                                     \
+            if (peephole) po += w_co[j] * cn;                                                     \
+            T o = sigmoid_##SFX(po), t = TANH(cn);                                                \
+            ao[j] = o; ai[j] = i; ag[j] = g;                                                      \
+            cb[j] = cn; tb[j] = t; hb[j] = o * t;                                                 \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+ALWAYS_INLINE void backward_rows_##SFX(const T *a, const T *cp, const T *tc, const T *dh, T *dc,  \
+                                       T *dpre, const T *w_ci, const T *w_cf, const T *w_co,      \
+                                       long n, long H, const int mode, const int peephole) {      \
+    const long G = mode == 0 ? 4 : 3;                                                             \
+    for (long b = 0; b < n; b++) {                                                                \
+        const T *ao = a + b * G * H, *ai = ao + H, *af = ao + 2 * H, *ag = ao + (G - 1) * H;      \
+        T *d_o = dpre + b * G * H, *d_i = d_o + H, *d_f = d_o + 2 * H, *d_g = d_o + (G - 1) * H;  \
+        const T *cpb = cp + b * H, *tb = tc + b * H, *dhb = dh + b * H;                           \
+        T *dcb = dc + b * H;                                                                      \
+        _Pragma("omp simd")                                                                       \
+        for (long j = 0; j < H; j++) {                                                            \
+            T o = ao[j], i = ai[j], g = ag[j], t = tb[j], prev = cpb[j], grad_h = dhb[j];         \
+            T po = grad_h * t * o * ((T)1 - o);                                                   \
+            T grad_c = dcb[j] + grad_h * o * ((T)1 - t * t);                                      \
+            if (peephole) grad_c += po * w_co[j];                                                 \
+            T pi = grad_c * (mode == 1 ? g - prev : g) * i * ((T)1 - i);                          \
+            T pg = grad_c * i * ((T)1 - g * g);                                                   \
+            T carry;                                                                              \
+            if (mode == 0) {                                                                      \
+                T f = af[j];                                                                      \
+                T pf = grad_c * prev * f * ((T)1 - f);                                            \
+                d_f[j] = pf;                                                                      \
+                carry = grad_c * f;                                                               \
+                if (peephole) carry += pf * w_cf[j];                                              \
+            } else {                                                                              \
+                carry = mode == 1 ? grad_c * ((T)1 - i) : grad_c;                                 \
+            }                                                                                     \
+            if (peephole) carry += pi * w_ci[j];                                                  \
+            d_o[j] = po; d_i[j] = pi; d_g[j] = pg;                                                \
+            dcb[j] = carry;                                                                       \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+void graphrnn_lstm_forward_##SFX(T *a, const T *cp, T *c, T *tc, T *h, const T *w_ci,             \
+                                 const T *w_cf, const T *w_co, long n, long H, int mode) {        \
+    /* one specialised loop per variant: no branch inside the vectorised loop */                  \
+    int peephole = w_ci != 0;                                                                     \
+    switch (mode * 2 + peephole) {                                                                \
+    case 0: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 0, 0); break;             \
+    case 1: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 0, 1); break;             \
+    case 2: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 1, 0); break;             \
+    case 3: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 1, 1); break;             \
+    case 4: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 2, 0); break;             \
+    case 5: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 2, 1); break;             \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+void graphrnn_lstm_backward_##SFX(const T *a, const T *cp, const T *tc, const T *dh, T *dc,       \
+                                  T *dpre, const T *w_ci, const T *w_cf, const T *w_co, long n,   \
+                                  long H, int mode) {                                             \
+    int peephole = w_ci != 0;                                                                     \
+    switch (mode * 2 + peephole) {                                                                \
+    case 0: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 0, 0); break;    \
+    case 1: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 0, 1); break;    \
+    case 2: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 1, 0); break;    \
+    case 3: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 1, 1); break;    \
+    case 4: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 2, 0); break;    \
+    case 5: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 2, 1); break;    \
+    }                                                                                             \
+}
+
+DEFINE_STEPS(float, f32, expf, tanhf)
+DEFINE_STEPS(double, f64, exp, tanh)

@@ -1,0 +1,126 @@
+"""The compiled LSTM step: built once into the cache, loaded only when its checksum and its
+numbers check out, and out of the way (None, the PyTorch path) wherever it cannot be had."""
+import os
+import shutil
+import subprocess
+import warnings
+
+import pytest
+import torch
+
+from graphrnn.cells import LSTMCell
+from graphrnn.engine import run_chain
+from graphrnn.kernels import lstm_chain, native
+
+needs_compiler = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here")
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty cache directory and no library loaded yet; the process's state restored after."""
+    monkeypatch.setenv("GRAPHRNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("GRAPHRNN_NATIVE", raising=False)
+    native.set_native(None)
+    native.reset()
+    yield tmp_path / "native"
+    native.reset()
+
+
+def _built(folder):
+    return sorted(p.name for p in folder.glob("lstm_step-*.so"))
+
+
+@needs_compiler
+def test_built_once_with_its_checksum_and_loaded_from_the_cache(fresh_cache, monkeypatch):
+    assert native.library() is not None
+    (lib,) = _built(fresh_cache)
+    assert (fresh_cache / f"{lib}.sha256").is_file()
+    native.reset()
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again")
+    monkeypatch.setattr(subprocess, "run", no_compiling)
+    assert native.library() is not None     # the cached build, verified, no compiler run
+
+
+@needs_compiler
+def test_a_library_that_does_not_match_its_checksum_is_built_again(fresh_cache):
+    compiler, flags = shutil.which("cc"), native._FLAGS[0]
+    path = native._library_path(compiler, flags)
+    if not native._build(compiler, flags, path):
+        pytest.skip(f"cc does not take {flags}")
+    broken = path.with_suffix(".part")   # a truncated copy put in its place (a new file: the
+    broken.write_bytes(path.read_bytes()[:4096])   # old one may be mapped by this process)
+    os.replace(broken, path)
+    assert native.library() is not None
+    assert path.stat().st_size > 4096 and _built(fresh_cache) == [path.name]
+
+
+@needs_compiler
+def test_a_build_whose_numbers_are_wrong_is_refused(fresh_cache, tmp_path, monkeypatch):
+    wrong = tmp_path / "lstm_step.c"
+    wrong.write_text(native.SOURCE.read_text().replace("(T)1 / ((T)1 + EXP(-x))",
+                                                       "(T)1 / ((T)2 + EXP(-x))"))
+    monkeypatch.setattr(native, "SOURCE", wrong)
+    with pytest.warns(RuntimeWarning, match="PyTorch path"):
+        assert native.library() is None
+    assert native.lstm_gates(torch.float32, torch.device("cpu"), 4, "forget") is None
+
+
+def test_without_a_compiler_the_kernel_runs_its_pytorch_path(fresh_cache, monkeypatch):
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    with pytest.warns(RuntimeWarning, match="no C compiler"):
+        assert native.library() is None
+    torch.manual_seed(0)
+    cell = LSTMCell(3, 4, peephole=True).double()
+    x = torch.randn(6, 3, dtype=torch.double, requires_grad=True)
+    state = (torch.zeros(2, 4, dtype=torch.double), torch.zeros(2, 4, dtype=torch.double))
+    got = lstm_chain.run_lstm_chain(cell, x, [2, 2, 2], state)[0]
+    torch.testing.assert_close(got, run_chain(cell.step, cell.project(x), [2, 2, 2], state)[0])
+
+
+def test_turned_off_by_the_environment_or_by_call(fresh_cache, monkeypatch):
+    monkeypatch.setenv("GRAPHRNN_NATIVE", "0")
+    assert not native.native_enabled() and native.library() is None
+    monkeypatch.setenv("GRAPHRNN_NATIVE", "1")
+    native.set_native(False)
+    assert native.library() is None
+    native.set_native(None)
+    assert native.native_enabled()
+
+
+def test_only_cpu_float32_and_float64_are_offered(fresh_cache):
+    cpu = torch.device("cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert native.lstm_gates(torch.float16, cpu, 4, "forget") is None
+        assert native.lstm_gates(torch.float32, torch.device("cuda"), 4, "forget") is None
+
+
+def test_the_cache_name_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr(native, "_cpu_flags", lambda: "flags: avx2")
+    one = native._library_path("/usr/bin/cc", ("-O3",))
+    monkeypatch.setattr(native, "_cpu_flags", lambda: "flags: avx2 avx512f")
+    assert native._library_path("/usr/bin/cc", ("-O3",)) != one
+    assert native._library_path("/usr/bin/cc", ("-O2",)) != native._library_path(
+        "/usr/bin/cc", ("-O3",))
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("mode", ["forget", "coupled", "no_forget"])
+@pytest.mark.parametrize("peephole", [False, True])
+def test_one_step_equals_pytorch_forward_and_backward(fresh_cache, dtype, mode, peephole):
+    gen = torch.Generator().manual_seed(1)
+    G, n, H = (4 if mode == "forget" else 3), 4, 6
+    a, c_prev, dh, dc = (torch.randn(n, w, generator=gen, dtype=dtype) for w in (G * H, H, H, H))
+    peep = tuple(torch.randn(H, generator=gen, dtype=dtype)
+                 if peephole and (k != 1 or mode == "forget") else None for k in range(3))
+    gates = native.lstm_gates(dtype, torch.device("cpu"), H, mode, *peep)
+    c, tc, h, d_a = (torch.empty_like(t) for t in (c_prev, c_prev, c_prev, a))
+    got_a, got_dc = a.clone(), dc.clone()
+    gates.forward(got_a, c_prev, c, tc, h)
+    gates.backward(got_a, c_prev, tc, dh, got_dc, d_a)
+    want = native._reference(a, c_prev, dh, dc, mode, peep)
+    for got, expected in zip((got_a, c, tc, h, d_a, got_dc), want):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
