@@ -4,18 +4,21 @@ For each batch size B and length T: forward + backward time of ``graphrnn.nn.LST
 the fused fast path (``engine="auto"``) and with the generic engine forced (``engine="generic"``),
 each against the same ``torch.nn`` module with the same weights, and the LSTM variants
 ``torch.nn`` lacks (peephole, coupled input/forget gate, no forget gate) against
-``torch.nn.LSTM`` as the yardstick and against the generic LSTM. Ratios are ours / torch (lower
-is better): the ratio of the fastest runs, and the median and range of the ratios taken round by
+``torch.nn.LSTM`` as the yardstick and against the generic LSTM; where the compiled gate step of
+:mod:`graphrnn.kernels.native` is built, the generic LSTM once more with it turned off
+(``generic, PyTorch gates``), to show what it gains. Ratios are ours / torch (lower is
+better): the ratio of the fastest runs, and the median and range of the ratios taken round by
 round (each round runs every implementation once, in a shuffled order), which shows how far a
 busy machine moved the figure. Memory is the peak allocated during one forward + backward.
 
 Every table starts with the machine: CPU model, the ISA torch dispatches to, the BLAS and oneDNN
-versions. A micro-benchmark table follows: the per-step recurrent product of the LSTM (B x H by
-H x 4H, and back) by each path :mod:`graphrnn.kernels.products` can take, with the one it chose,
-the gradient of ``[W_ih | W_hh]`` summed over the first ``--steps`` value's steps (the product
-after the loop, :func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes
-:mod:`graphrnn.kernels.pointwise` chooses between (the g gate's, and the output
-``h = o tanh(c)``); a table from another machine explains itself with them.
+versions, and whether the compiled LSTM step runs. A micro-benchmark table follows: the per-step
+recurrent product of the LSTM (B x H by H x 4H, and back) by each path
+:mod:`graphrnn.kernels.products` can take, with the one it chose, the gradient of
+``[W_ih | W_hh]`` summed over the first ``--steps`` value's steps (the product after the loop,
+:func:`~graphrnn.kernels.products.weight_grad`), and the tanh routes
+:mod:`graphrnn.kernels.pointwise` chooses between for the PyTorch gate path (the g gate's, and
+the output ``h = o tanh(c)``); a table from another machine explains itself with them.
 """
 from __future__ import annotations
 
@@ -25,18 +28,32 @@ import statistics
 import torch
 
 from .. import nn as gnn
-from ..kernels import pointwise, products
+from ..kernels import native, pointwise, products
 from .common import format_table, machine_line, peak_memory, time_rounds
 
 LSTM_VARIANTS = {"peephole": {"peephole": True}, "coupled": {"coupled": True},
                  "no forget": {"forget_gate": False}}
+TORCH_GATES = "generic, PyTorch gates"   # the generic LSTM with the compiled step turned off
 
 
-def _fwd_bwd(module, x):
+def _fwd_bwd(module, x, compiled_gates: bool | None = None):
+    """One forward + backward; ``compiled_gates=False``: with the LSTM kernel's gate arithmetic
+    on PyTorch's kernels (the compiled step of :mod:`graphrnn.kernels.native` turned off)."""
     def run():
-        out, _ = module(x)
-        out.sum().backward()
+        native.set_native(compiled_gates)
+        try:
+            out, _ = module(x)
+            out.sum().backward()
+        finally:
+            native.set_native(None)
     return run
+
+
+def compiled_step_line() -> str:
+    """Whether the generic LSTM's gate arithmetic runs compiled here (built on first call)."""
+    if native.library() is None:
+        return "compiled LSTM step: unavailable (PyTorch gate kernels)"
+    return f"compiled LSTM step: built by {native.compiler()}"
 
 
 def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: int,
@@ -56,13 +73,17 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
             if name in ("fused", "generic", "peephole"):   # 3-gate variants keep their own
                 module.load_state_dict(ref.state_dict(), strict=name != "peephole")
         fns = {"torch": _fwd_bwd(ref, x), **{k: _fwd_bwd(m, x) for k, m in variants.items()}}
+        if mode == "LSTM" and native.library() is not None:   # what the compiled step gains
+            fns[TORCH_GATES] = _fwd_bwd(variants["generic"], x, compiled_gates=False)
         samples = time_rounds(fns, repeats=repeats)
         best = {k: min(v) for k, v in samples.items()}
         mems = {k: peak_memory(fn) for k, fn in fns.items()} if memory else {}
-        for name in variants:
+        for name in [n for n in fns if n != "torch"]:
             per_round = [a / b for a, b in zip(samples[name], samples["torch"])]
-            rows.append({"cell": mode if name in ("fused", "generic") else f"LSTM {name}",
-                         "path": name if name in ("fused", "generic") else "generic",
+            rows.append({"cell": mode if name in ("fused", "generic", TORCH_GATES)
+                         else f"LSTM {name}",
+                         "path": name if name in ("fused", "generic", TORCH_GATES)
+                         else "generic",
                          "B": batch, "T": steps, "torch_ms": 1e3 * best["torch"],
                          "ours_ms": 1e3 * best[name], "ratio": best[name] / best["torch"],
                          "ratio_median": statistics.median(per_round),
@@ -136,7 +157,8 @@ def run(argv=None) -> list[dict]:
             [8], [20], 16, 32, 2)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"graphrnn bench chain: forward+backward, float32, CPU; {machine_line()}")
+    print(f"graphrnn bench chain: forward+backward, float32, CPU; {machine_line()}; "
+          f"{compiled_step_line()}")
     rows = []
     for batch in args.batch:
         for steps in args.steps:

@@ -90,9 +90,9 @@ def _cpu_flags() -> str:
     return platform.processor() + platform.machine()
 
 
-def _compiler() -> str | None:
-    name = os.environ.get("CC") or "cc"
-    return shutil.which(name)
+def compiler() -> str | None:
+    """The C compiler's path: ``$CC``, else ``cc``, if found."""
+    return shutil.which(os.environ.get("CC") or "cc")
 
 
 def _library_path(compiler: str, flags: tuple[str, ...]) -> Path:
@@ -148,13 +148,13 @@ def _open(path: Path) -> ctypes.CDLL | None:
 
 
 def _load() -> ctypes.CDLL | None:
-    compiler = _compiler()
-    if compiler is None:
+    cc = compiler()
+    if cc is None:
         return None
     for flags in _FLAGS:
-        path = _library_path(compiler, flags)
+        path = _library_path(cc, flags)
         lib = _open(path) if path.exists() else None
-        if lib is None and _build(compiler, flags, path):
+        if lib is None and _build(cc, flags, path):
             lib = _open(path)
         if lib is not None:
             return lib if _agrees(lib) else None
@@ -273,5 +273,5 @@ def _agrees(lib: ctypes.CDLL) -> bool:
     return True
 
 
-__all__ = ["LSTMGates", "SOURCE", "cache_dir", "library", "lstm_gates", "native_enabled",
-           "reset", "set_native"]
+__all__ = ["LSTMGates", "SOURCE", "cache_dir", "compiler", "library", "lstm_gates",
+           "native_enabled", "reset", "set_native"]

@@ -3,14 +3,17 @@ import torch
 
 from graphrnn.bench.chain import run
 from graphrnn.bench.common import machine_line, time_rounds
+from graphrnn.kernels import native
 
 
 def test_rows_ratios_spread_and_micro_benchmarks(capsys):
     rows = run(["--quick", "--no-memory", "--cells", "LSTM", "RNN", "--repeats", "3"])
     timed = [r for r in rows if "ratio" in r]
     cells = [(r["cell"], r["path"]) for r in timed]
+    compiled = native.library() is not None   # then the generic LSTM runs once without it
     assert cells == [("LSTM", "fused"), ("LSTM", "generic"), ("LSTM peephole", "generic"),
                      ("LSTM coupled", "generic"), ("LSTM no forget", "generic"),
+                     *([("LSTM", "generic, PyTorch gates")] if compiled else []),
                      ("RNN", "fused"), ("RNN", "generic")]
     for r in timed:
         assert abs(r["ratio"] - r["ours_ms"] / r["torch_ms"]) < 1e-9
@@ -23,6 +26,8 @@ def test_rows_ratios_spread_and_micro_benchmarks(capsys):
         assert len(routes) >= 2 and sum(r["chosen"] for r in routes) == 1
     out = capsys.readouterr().out
     assert machine_line() in out and "ISA " in out and "per-step kernels" in out
+    assert ("compiled LSTM step: built by" if compiled else "compiled LSTM step: unavailable") \
+        in out
 
 
 def test_time_rounds_gives_one_sample_per_round_for_each_function():
