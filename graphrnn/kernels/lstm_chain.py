@@ -174,7 +174,7 @@ class _LSTMChain(torch.autograd.Function):
                 if t is not None:
                     t[-H:] *= -2
         # The input projection of every step, in one matmul; each step then adds its recurrent
-        # matmul in place, and the buffer ends up holding the gate activations [i, f, o, g].
+        # matmul in place, and the buffer ends up holding the gate activations [o, i, (f,) g].
         proj = PreparedWeight(w_ih, x.size(0))
         act = proj.addmm(b, x)
         c_all = act.new_empty(act.size(0), H)
@@ -273,13 +273,15 @@ class _LSTMChain(torch.autograd.Function):
         batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
         B, H, steps = h0.size(0), c_all.size(1), len(batch_sizes)
         perm, inverse = _gate_orders(weight_hh.size(0) // H, H, act.device)
-        prev_c = previous_blocks(c0, c_all, batch_sizes, reverse)
         native_gates = ctx.native_gates
         if native_gates is not None:   # filled step by step by the compiled backward
             d_pre = scratch("lstm_chain.d_pre", act.shape, act)
-            acts, tcs = act.split(batch_sizes), tc_all.split(batch_sizes)
+            acts, cs, tcs = (t.split(batch_sizes) for t in (act, c_all, tc_all))
             prev_cs = previous_steps(c0, c_all, batch_sizes, reverse)
+            # the peepholes' gradients, summed over every row in the same pass (in double)
+            grad_peep = act.new_zeros(3, H, dtype=torch.float64) if peephole else None
         else:
+            prev_c = previous_blocks(c0, c_all, batch_sizes, reverse)
             d_pre, through_c, carries = _local_factors(
                 act, tc_all, prev_c, H, four, coupled, ctx.g_sig, ctx.c_sig, w_ci, w_cf, w_co)
             throughs = through_c.split(batch_sizes)
@@ -307,7 +309,8 @@ class _LSTMChain(torch.autograd.Function):
             if not out_added:
                 dh_t.add_(d_outs[t])
             if native_gates is not None:
-                native_gates.backward(acts[t], prev_cs[t], tcs[t], dh_t, dc_t, d_pres[t])
+                native_gates.backward(acts[t], prev_cs[t], cs[t], tcs[t], dh_t, dc_t, d_pres[t],
+                                      grad_peep)
             else:
                 do[t].mul_(dh_t)
                 dc_t.addcmul_(dh_t, throughs[t])
@@ -324,7 +327,10 @@ class _LSTMChain(torch.autograd.Function):
                 w_step.mm(d_pres[t], out=dh_t)
         w_step = None   # the reordered copy goes before the products below (peak memory)
         d_ci = d_cf = d_co = None
-        if peephole:
+        if peephole and native_gates is not None:
+            d_ci, d_cf, d_co = grad_peep.to(act.dtype).unbind()
+            d_cf = d_cf if four else None
+        elif peephole:
             # i's and f's together, (n, gates, H) * (n, 1, H) summed over rows; the products in
             # a scratch buffer (a fresh one of this size faults in its pages on every call)
             gates = 2 if four else 1

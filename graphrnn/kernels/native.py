@@ -108,25 +108,27 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _build(compiler: str, flags: tuple[str, ...], target: Path) -> bool:
+def _build(compiler: str, flags: tuple[str, ...], target: Path) -> str | None:
     """Compile SOURCE to ``target`` (a temporary file renamed into place, with its checksum
-    beside it); False when the compiler refuses these flags."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-    os.close(fd)
+    beside it): ``None`` when built, else why not."""
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        os.close(fd)
         done = subprocess.run([compiler, *flags, "-shared", "-fPIC", str(SOURCE), "-o", tmp,
-                               "-lm"], capture_output=True, timeout=120)
+                               "-lm"], capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
-            return False
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            return f"{compiler} {' '.join(flags)} failed: {last}"
         digest = _digest(Path(tmp))
         os.replace(tmp, target)
         Path(str(target) + ".sha256").write_text(digest + "\n")
-        return True
-    except (OSError, subprocess.SubprocessError):
-        return False
+        return None
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"could not build into {target.parent} ({err}); set GRAPHRNN_CACHE_DIR"
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 
@@ -136,46 +138,54 @@ def _open(path: Path) -> ctypes.CDLL | None:
         if Path(str(path) + ".sha256").read_text().strip() != _digest(path):
             return None
         lib = ctypes.CDLL(str(path))
-    except OSError:
+        ptr, long_, int_ = ctypes.c_void_p, ctypes.c_long, ctypes.c_int
+        for suffix in _SUFFIX.values():
+            fwd = getattr(lib, f"graphrnn_lstm_forward_{suffix}")
+            fwd.argtypes, fwd.restype = [ptr] * 8 + [long_, long_, int_], None
+            bwd = getattr(lib, f"graphrnn_lstm_backward_{suffix}")
+            bwd.argtypes, bwd.restype = [ptr] * 11 + [long_, long_, int_], None
+    except (OSError, AttributeError):
         return None
-    ptr, long_, int_ = ctypes.c_void_p, ctypes.c_long, ctypes.c_int
-    for suffix in _SUFFIX.values():
-        fwd = getattr(lib, f"graphrnn_lstm_forward_{suffix}")
-        fwd.argtypes, fwd.restype = [ptr] * 8 + [long_, long_, int_], None
-        bwd = getattr(lib, f"graphrnn_lstm_backward_{suffix}")
-        bwd.argtypes, bwd.restype = [ptr] * 9 + [long_, long_, int_], None
     return lib
 
 
-def _load() -> ctypes.CDLL | None:
+def _load() -> tuple[ctypes.CDLL | None, str]:
+    """The verified library, or ``None`` and why."""
     cc = compiler()
     if cc is None:
-        return None
+        return None, f"no C compiler ({os.environ.get('CC') or 'cc'} not found)"
+    why = "no build"
     for flags in _FLAGS:
         path = _library_path(cc, flags)
         lib = _open(path) if path.exists() else None
-        if lib is None and _build(cc, flags, path):
-            lib = _open(path)
+        if lib is None:
+            why = _build(cc, flags, path)
+            if why is None:
+                lib = _open(path)
+                why = f"{path} did not load"
         if lib is not None:
-            return lib if _agrees(lib) else None
-    return None
+            if _agrees(lib):
+                return lib, ""
+            return None, f"{path} does not give PyTorch's numbers"
+    return None, why
 
 
 def library() -> ctypes.CDLL | None:
     """The compiled steps, built and verified at the first call in a process; ``None`` where
-    they are turned off or cannot be had (warned once)."""
+    they are turned off or cannot be had (warned once, saying why)."""
     global _library, _tried
     if not native_enabled():
         return None
     if not _tried:
         with _lock:
             if not _tried:
-                _library = _load()
+                _library, why = _load()
                 _tried = True
                 if _library is None:
-                    warnings.warn("graphrnn: the compiled LSTM step is unavailable (no C "
-                                  "compiler, or its build did not verify); the chain kernel "
-                                  "runs its PyTorch path", RuntimeWarning, stacklevel=2)
+                    warnings.warn(f"graphrnn: the compiled LSTM step is unavailable ({why}); "
+                                  f"the chain kernel runs its PyTorch path (GRAPHRNN_NATIVE=0 "
+                                  f"says so without this warning)", RuntimeWarning,
+                                  stacklevel=2)
     return _library
 
 
@@ -203,12 +213,16 @@ class LSTMGates:
         self._fwd(a.data_ptr(), c_prev.data_ptr(), c.data_ptr(), tc.data_ptr(), h.data_ptr(),
                   *self._peep, a.size(0), self._hidden, self._mode)
 
-    def backward(self, a: Tensor, c_prev: Tensor, tc: Tensor, dh: Tensor, dc: Tensor,
-                 d_pre: Tensor) -> None:
+    def backward(self, a: Tensor, c_prev: Tensor, c: Tensor, tc: Tensor, dh: Tensor,
+                 dc: Tensor, d_pre: Tensor, grad_peep: Tensor | None = None) -> None:
         """``d_pre`` (n, G*H) receives the gradients of the gate pre-activations given ``dh``
-        and ``dc`` (n, H) reaching h_t and c_t; ``dc`` becomes the one reaching c_{t-1}."""
-        self._bwd(a.data_ptr(), c_prev.data_ptr(), tc.data_ptr(), dh.data_ptr(), dc.data_ptr(),
-                  d_pre.data_ptr(), *self._peep, a.size(0), self._hidden, self._mode)
+        and ``dc`` (n, H) reaching h_t and c_t; ``dc`` becomes the one reaching c_{t-1}. With
+        peepholes, ``grad_peep`` (3, H) float64 accumulates the gradients of ``w_ci``, ``w_cf``
+        and ``w_co`` (rows that do not exist stay 0)."""
+        self._bwd(a.data_ptr(), c_prev.data_ptr(), c.data_ptr(), tc.data_ptr(), dh.data_ptr(),
+                  dc.data_ptr(), d_pre.data_ptr(), *self._peep,
+                  grad_peep.data_ptr() if grad_peep is not None else None, a.size(0),
+                  self._hidden, self._mode)
 
 
 def lstm_gates(dtype: torch.dtype, device: torch.device, hidden: int, mode: str,
@@ -224,8 +238,10 @@ def lstm_gates(dtype: torch.dtype, device: torch.device, hidden: int, mode: str,
 
 def _reference(a: Tensor, c_prev: Tensor, dh: Tensor, dc: Tensor, mode: str, peep):
     """One step by PyTorch's operations and autograd, for the check of a loaded build:
-    the activations, c, tanh(c), h, and the gradients of the pre-activations and of c_prev."""
+    the activations, c, tanh(c), h, the gradients of the pre-activations and of c_prev, and
+    the peephole weights' gradients as (3, H) (zeros without)."""
     with torch.enable_grad():   # the first call comes from inside a kernel's forward
+        peep = tuple(w.clone().requires_grad_() if w is not None else None for w in peep)
         return _reference_step(a.clone().requires_grad_(), c_prev.clone().requires_grad_(),
                                dh, dc, mode, peep)
 
@@ -245,8 +261,13 @@ def _reference_step(a: Tensor, c_prev: Tensor, dh: Tensor, dc: Tensor, mode: str
     tc = c.tanh()
     h = o * tc
     acts = torch.cat([o, i] + ([f] if mode == "forget" else []) + [g], 1)
-    d_a, d_prev = torch.autograd.grad((h * dh).sum() + (c * dc).sum(), (a, c_prev))
-    return [t.detach() for t in (acts, c, tc, h, d_a, d_prev)]
+    wanted = [a, c_prev] + [w for w in peep if w is not None]
+    grads = list(torch.autograd.grad((h * dh).sum() + (c * dc).sum(), wanted))
+    d_a, d_prev, grad_peep = grads[0], grads[1], torch.zeros(3, H, dtype=torch.float64)
+    for k, w in enumerate(peep):
+        if w is not None:
+            grad_peep[k] = grads.pop(2)
+    return [t.detach() for t in (acts, c, tc, h, d_a, d_prev, grad_peep)]
 
 
 def _agrees(lib: ctypes.CDLL) -> bool:
@@ -265,9 +286,10 @@ def _agrees(lib: ctypes.CDLL) -> bool:
                 gates = LSTMGates(lib, dtype, H, mode, *peep)
                 c, tc, h, d_a = (torch.empty_like(t) for t in (c_prev, c_prev, c_prev, a))
                 got_a, got_dc = a.clone(), dc.clone()
+                grad_peep = torch.zeros(3, H, dtype=torch.float64)
                 gates.forward(got_a, c_prev, c, tc, h)
-                gates.backward(got_a, c_prev, tc, dh, got_dc, d_a)
-                for x, y in zip((got_a, c, tc, h, d_a, got_dc), want):
+                gates.backward(got_a, c_prev, c, tc, dh, got_dc, d_a, grad_peep)
+                for x, y in zip((got_a, c, tc, h, d_a, got_dc, grad_peep), want):
                     if not torch.allclose(x, y, rtol=1e-4, atol=1e-5):
                         return False
     return True

@@ -47,8 +47,9 @@ def test_built_once_with_its_checksum_and_loaded_from_the_cache(fresh_cache, mon
 def test_a_library_that_does_not_match_its_checksum_is_built_again(fresh_cache):
     compiler, flags = shutil.which("cc"), native._FLAGS[0]
     path = native._library_path(compiler, flags)
-    if not native._build(compiler, flags, path):
-        pytest.skip(f"cc does not take {flags}")
+    why = native._build(compiler, flags, path)
+    if why is not None:
+        pytest.skip(why)
     broken = path.with_suffix(".part")   # a truncated copy put in its place (a new file: the
     broken.write_bytes(path.read_bytes()[:4096])   # old one may be mapped by this process)
     os.replace(broken, path)
@@ -77,6 +78,17 @@ def test_without_a_compiler_the_kernel_runs_its_pytorch_path(fresh_cache, monkey
     state = (torch.zeros(2, 4, dtype=torch.double), torch.zeros(2, 4, dtype=torch.double))
     got = lstm_chain.run_lstm_chain(cell, x, [2, 2, 2], state)[0]
     torch.testing.assert_close(got, run_chain(cell.step, cell.project(x), [2, 2, 2], state)[0])
+
+
+@needs_compiler
+def test_a_cache_that_cannot_be_written_leaves_the_pytorch_path_and_says_where(fresh_cache,
+                                                                              tmp_path,
+                                                                              monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("GRAPHRNN_CACHE_DIR", str(blocker / "cache"))
+    with pytest.warns(RuntimeWarning, match="GRAPHRNN_CACHE_DIR"):
+        assert native.library() is None
 
 
 def test_turned_off_by_the_environment_or_by_call(fresh_cache, monkeypatch):
@@ -119,8 +131,11 @@ def test_one_step_equals_pytorch_forward_and_backward(fresh_cache, dtype, mode, 
     gates = native.lstm_gates(dtype, torch.device("cpu"), H, mode, *peep)
     c, tc, h, d_a = (torch.empty_like(t) for t in (c_prev, c_prev, c_prev, a))
     got_a, got_dc = a.clone(), dc.clone()
+    grad_peep = torch.full((3, H), 0.5, dtype=torch.float64)   # accumulated onto
     gates.forward(got_a, c_prev, c, tc, h)
-    gates.backward(got_a, c_prev, tc, dh, got_dc, d_a)
+    gates.backward(got_a, c_prev, c, tc, dh, got_dc, d_a, grad_peep if peephole else None)
     want = native._reference(a, c_prev, dh, dc, mode, peep)
     for got, expected in zip((got_a, c, tc, h, d_a, got_dc), want):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    if peephole:   # w_cf's row stays as it was without a forget gate
+        torch.testing.assert_close(grad_peep, want[-1] + 0.5, rtol=1e-4, atol=1e-5)

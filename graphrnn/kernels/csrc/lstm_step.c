@@ -12,6 +12,9 @@
  *   dh     (n, H) the gradient reaching h_t;  dc (n, H) the gradient reaching c_t, replaced by
  *          the one reaching c_{t-1};  dpre (n, G*H) the gradients of the pre-activations
  *   w_ci, w_cf, w_co  (H) peephole weights, or NULL
+ *   grad_peep  (3, H) doubles, with peepholes: the step adds the gradients of w_ci, w_cf, w_co
+ *          (sums over rows of the gate gradients times c_{t-1}, c_{t-1}, c_t) to them, in double
+ *          precision as they sum over every step
  * mode: 0 forget gate, c_t = f c_{t-1} + i g;  1 coupled, f = 1 - i;  2 no forget gate, f = 1.
  */
 #include <math.h>
@@ -53,14 +56,15 @@ ALWAYS_INLINE void forward_rows_##SFX(T *a, const T *cp, T *c, T *tc, T *h, cons
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
-ALWAYS_INLINE void backward_rows_##SFX(const T *a, const T *cp, const T *tc, const T *dh, T *dc,  \
-                                       T *dpre, const T *w_ci, const T *w_cf, const T *w_co,      \
-                                       long n, long H, const int mode, const int peephole) {      \
+ALWAYS_INLINE void backward_rows_##SFX(const T *a, const T *cp, const T *c, const T *tc,          \
+                                       const T *dh, T *dc, T *dpre, const T *w_ci,                \
+                                       const T *w_cf, const T *w_co, double *grad_peep, long n,   \
+                                       long H, const int mode, const int peephole) {              \
     const long G = mode == 0 ? 4 : 3;                                                             \
     for (long b = 0; b < n; b++) {                                                                \
         const T *ao = a + b * G * H, *ai = ao + H, *af = ao + 2 * H, *ag = ao + (G - 1) * H;      \
         T *d_o = dpre + b * G * H, *d_i = d_o + H, *d_f = d_o + 2 * H, *d_g = d_o + (G - 1) * H;  \
-        const T *cpb = cp + b * H, *tb = tc + b * H, *dhb = dh + b * H;                           \
+        const T *cpb = cp + b * H, *cb = c + b * H, *tb = tc + b * H, *dhb = dh + b * H;          \
         T *dcb = dc + b * H;                                                                      \
         _Pragma("omp simd")                                                                       \
         for (long j = 0; j < H; j++) {                                                            \
@@ -76,11 +80,18 @@ ALWAYS_INLINE void backward_rows_##SFX(const T *a, const T *cp, const T *tc, con
                 T pf = grad_c * prev * f * ((T)1 - f);                                            \
                 d_f[j] = pf;                                                                      \
                 carry = grad_c * f;                                                               \
-                if (peephole) carry += pf * w_cf[j];                                              \
+                if (peephole) {                                                                   \
+                    carry += pf * w_cf[j];                                                        \
+                    grad_peep[H + j] += (double)(pf * prev);                                      \
+                }                                                                                 \
             } else {                                                                              \
                 carry = mode == 1 ? grad_c * ((T)1 - i) : grad_c;                                 \
             }                                                                                     \
-            if (peephole) carry += pi * w_ci[j];                                                  \
+            if (peephole) {                                                                       \
+                carry += pi * w_ci[j];                                                            \
+                grad_peep[j] += (double)(pi * prev);                                              \
+                grad_peep[2 * H + j] += (double)(po * cb[j]);                                     \
+            }                                                                                     \
             d_o[j] = po; d_i[j] = pi; d_g[j] = pg;                                                \
             dcb[j] = carry;                                                                       \
         }                                                                                         \
@@ -101,17 +112,23 @@ void graphrnn_lstm_forward_##SFX(T *a, const T *cp, T *c, T *tc, T *h, const T *
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
-void graphrnn_lstm_backward_##SFX(const T *a, const T *cp, const T *tc, const T *dh, T *dc,       \
-                                  T *dpre, const T *w_ci, const T *w_cf, const T *w_co, long n,   \
-                                  long H, int mode) {                                             \
+void graphrnn_lstm_backward_##SFX(const T *a, const T *cp, const T *c, const T *tc, const T *dh,  \
+                                  T *dc, T *dpre, const T *w_ci, const T *w_cf, const T *w_co,    \
+                                  double *grad_peep, long n, long H, int mode) {                  \
     int peephole = w_ci != 0;                                                                     \
     switch (mode * 2 + peephole) {                                                                \
-    case 0: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 0, 0); break;    \
-    case 1: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 0, 1); break;    \
-    case 2: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 1, 0); break;    \
-    case 3: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 1, 1); break;    \
-    case 4: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 2, 0); break;    \
-    case 5: backward_rows_##SFX(a, cp, tc, dh, dc, dpre, w_ci, w_cf, w_co, n, H, 2, 1); break;    \
+    case 0: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                0, 0); break;                                                     \
+    case 1: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                0, 1); break;                                                     \
+    case 2: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                1, 0); break;                                                     \
+    case 3: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                1, 1); break;                                                     \
+    case 4: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                2, 0); break;                                                     \
+    case 5: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
+                                2, 1); break;                                                     \
     }                                                                                             \
 }
 
