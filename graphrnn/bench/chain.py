@@ -4,15 +4,15 @@ For each batch size B and length T: forward + backward time of ``graphrnn.nn.LST
 the fused fast path (``engine="auto"``) and with the generic engine forced (``engine="generic"``),
 each against the same ``torch.nn`` module with the same weights, and the LSTM variants
 ``torch.nn`` lacks (peephole, coupled input/forget gate, no forget gate) against
-``torch.nn.LSTM`` as the yardstick and against the generic LSTM; where the compiled gate step of
-:mod:`graphrnn.kernels.native` is built, the generic LSTM once more with it turned off
-(``generic, PyTorch gates``), to show what it gains. Ratios are ours / torch (lower is
+``torch.nn.LSTM`` as the yardstick and against the generic LSTM; where the compiled gate steps of
+:mod:`graphrnn.kernels.native` are built, the generic LSTM and GRU once more with them turned off
+(``generic, PyTorch gates``), to show what they gain. Ratios are ours / torch (lower is
 better): the ratio of the fastest runs, and the median and range of the ratios taken round by
 round (each round runs every implementation once, in a shuffled order), which shows how far a
 busy machine moved the figure. Memory is the peak allocated during one forward + backward.
 
 Every table starts with the machine: CPU model, the ISA torch dispatches to, the BLAS and oneDNN
-versions, and whether the compiled LSTM step runs. A micro-benchmark table follows: the per-step
+versions, and whether the compiled gate steps run. A micro-benchmark table follows: the per-step
 recurrent product of the LSTM (B x H by H x 4H, and back) by each path
 :mod:`graphrnn.kernels.products` can take, with the one it chose, the gradient of
 ``[W_ih | W_hh]`` summed over the first ``--steps`` value's steps (the product after the loop,
@@ -33,7 +33,7 @@ from .common import format_table, machine_line, peak_memory, time_rounds
 
 LSTM_VARIANTS = {"peephole": {"peephole": True}, "coupled": {"coupled": True},
                  "no forget": {"forget_gate": False}}
-TORCH_GATES = "generic, PyTorch gates"   # the generic LSTM with the compiled step turned off
+TORCH_GATES = "generic, PyTorch gates"   # the generic LSTM / GRU, the compiled step turned off
 
 
 def _fwd_bwd(module, x, compiled_gates: bool | None = None):
@@ -50,10 +50,11 @@ def _fwd_bwd(module, x, compiled_gates: bool | None = None):
 
 
 def compiled_step_line() -> str:
-    """Whether the generic LSTM's gate arithmetic runs compiled here (built on first call)."""
+    """Whether the generic LSTM's and GRU's gate arithmetic runs compiled here (built on the
+    first call)."""
     if native.library() is None:
-        return "compiled LSTM step: unavailable (PyTorch gate kernels)"
-    return f"compiled LSTM step: built by {native.compiler()}"
+        return "compiled gate steps: unavailable (PyTorch gate kernels)"
+    return f"compiled gate steps (LSTM, GRU): built by {native.compiler()}"
 
 
 def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: int,
@@ -73,7 +74,7 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
             if name in ("fused", "generic", "peephole"):   # 3-gate variants keep their own
                 module.load_state_dict(ref.state_dict(), strict=name != "peephole")
         fns = {"torch": _fwd_bwd(ref, x), **{k: _fwd_bwd(m, x) for k, m in variants.items()}}
-        if mode == "LSTM" and native.library() is not None:   # what the compiled step gains
+        if mode in ("LSTM", "GRU") and native.library() is not None:   # the compiled step's gain
             fns[TORCH_GATES] = _fwd_bwd(variants["generic"], x, compiled_gates=False)
         samples = time_rounds(fns, repeats=repeats)
         best = {k: min(v) for k, v in samples.items()}

@@ -20,6 +20,10 @@ biases and x come out of large products over all steps after the loop. n's tanh 
 the sigmoid (:func:`.pointwise.tanh_through_sigmoid`, measured per machine): its pre-activation
 is doubled in the weights and tanh(a) = 2 sigmoid(2a) - 1.
 
+Where a C compiler is at hand, a ``reset_after`` step's gate arithmetic is one compiled pass
+instead (:mod:`.native`): forward after the product, and backward all of the chain rule but the
+product (about a dozen kernels a step fewer).
+
 Variable lengths in ``PackedSequence`` layout and both directions as :mod:`.lstm_chain`.
 Numbers equal :func:`graphrnn.engine.run_chain` with ``gru_step`` (tests check it).
 
@@ -35,6 +39,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .chain_rows import final_states, grad_by_previous, previous_state
+from .native import gru_gates
 from .pointwise import double_last_rows, sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, copy_budget, weight_grad
 from .workspace import scratch
@@ -60,7 +65,12 @@ class _GRUChain(torch.autograd.Function):
         H = h0.size(1)
         steps = len(batch_sizes)
         rows = batch_sizes[0] if steps else 0
-        n_sig = tanh_through_sigmoid(rows, H, 3, x.dtype, x.device)[0]
+        # the compiled step where it runs (native.py): one pass over a step's rows after its
+        # product, tanh as such; torch.nn.GRU's formulation only
+        native_gates = gru_gates(x.dtype, x.device, H) if reset_after else None
+        if native_gates is not None:
+            h0 = h0.contiguous()
+        n_sig = native_gates is None and tanh_through_sigmoid(rows, H, 3, x.dtype, x.device)[0]
         b_x, b_n = _folded_bias(bias_ih, bias_hh, reset_after)
         w_ih, w_hh = weight_ih, weight_hh
         if n_sig:   # n's pre-activation doubled: sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
@@ -71,7 +81,7 @@ class _GRUChain(torch.autograd.Function):
         proj = PreparedWeight(w_ih, x.size(0))
         act = proj.addmm(b_x, x)
         h_all = act.new_empty(act.size(0), H)
-        hs = h_all.split(batch_sizes)
+        hs, acts = h_all.split(batch_sizes), act.split(batch_sizes)
         # per-step views of the gate blocks, made once (not a slice per step)
         a_rz, a_r, a_z, a_n = (act[:, c].split(batch_sizes) for c in
                                (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
@@ -91,6 +101,12 @@ class _GRUChain(torch.autograd.Function):
         for t in order:
             h = previous_state(t, prev, batch_sizes, hs, h0)
             r, z, n = a_r[t], a_z[t], a_n[t]
+            if native_gates is not None:
+                gh = work[:h.size(0)]
+                w_step.addmm(b_n, h, out=gh)
+                native_gates.forward(acts[t], gh, h, gh_n[t], hs[t])
+                prev = t
+                continue
             if reset_after:
                 gh = work[:h.size(0)]
                 w_step.addmm(b_n, h, out=gh)
@@ -115,6 +131,7 @@ class _GRUChain(torch.autograd.Function):
         ctx.save_for_backward(x, weight_ih, weight_hh, act, extra, h_all, h0)
         ctx.has_bias = bias_ih is not None
         ctx.batch_sizes, ctx.reverse, ctx.reset_after = list(batch_sizes), reverse, reset_after
+        ctx.native_gates = native_gates
         return h_all, h_n
 
     @staticmethod
@@ -142,6 +159,9 @@ class _GRUChain(torch.autograd.Function):
         d_outs, hs = d_out.split(batch_sizes), h_all.split(batch_sizes)
         s_rz, s_r, s_z, s_n = (act[:, c].split(batch_sizes) for c in
                                (slice(0, 2 * H), slice(0, H), slice(H, 2 * H), slice(2 * H, None)))
+        native_gates = ctx.native_gates
+        if native_gates is not None:   # the compiled step writes d_all's rows of a step
+            acts, d_rows = act.split(batch_sizes), d_all.split(batch_sizes)
         if reset_after:
             gh_n = extra.split(batch_sizes)
             d_ghn, d_steps = d_all[:, :H].split(batch_sizes), d_all[:, :3 * H].split(batch_sizes)
@@ -168,6 +188,13 @@ class _GRUChain(torch.autograd.Function):
             nxt = order[k + 1] if k + 1 < steps else None
             r, z, n, dn, d_rz = s_r[t], s_z[t], s_n[t], d_n[t], d_rzs[t]
             h_prev = previous_state(t, nxt, batch_sizes, hs, h0)
+            out_added = nxt is not None and batch_sizes[nxt] == rows
+            if native_gates is not None:   # d_all's row block, and dh_t becomes dh z
+                native_gates.backward(acts[t], gh_n[t], h_prev, dh_t, d_rows[t])
+                if out_added:
+                    dh_t.add_(d_outs[nxt])
+                w_back.addmm_(dh_t, d_steps[t])
+                continue
             # dn = dh (1 - z) (1 - n^2)
             torch.addcmul(dh_t, dh_t, z, value=-1, out=dn).mul_(
                 torch.addcmul(ones_t, n, n, value=-1))
@@ -182,7 +209,6 @@ class _GRUChain(torch.autograd.Function):
             d_rz.mul_(torch.addcmul(s, s, s, value=-1))
             # dh_{t-1} = dh z (+ d(r h) r) + products, with the next step's output gradient
             # added here when that step has as many rows
-            out_added = nxt is not None and batch_sizes[nxt] == rows
             if out_added:
                 torch.addcmul(d_outs[nxt], dh_t, z, out=dh_t)
             else:

@@ -1,11 +1,11 @@
-"""The LSTM chain kernel's per-step gate arithmetic compiled from C, where a C compiler is at hand.
+"""The chain kernels' per-step gate arithmetic compiled from C, where a C compiler is at hand.
 
-Per step, the chain kernel's elementwise work (three or four gate nonlinearities, the cell
+Per step, the LSTM kernel's elementwise work (three or four gate nonlinearities, the cell
 update, ``tanh(c)``, the output; backward, the gate gradients and the one reaching ``c_{t-1}``)
-is five to seven PyTorch kernels whose cost at small batches is dispatch, not arithmetic: at
-batch 8, hidden 256, ~38 us a step forward on the AVX-512 family-25 VM, where one pass of
-``csrc/lstm_step.c`` over the same rows took ~7 us (~55 against ~175 us at batch 64). The
-recurrent matrix product stays with PyTorch.
+is five to seven PyTorch kernels, the GRU's a dozen, whose cost at small batches is dispatch, not
+arithmetic: at batch 8, hidden 256, the LSTM's took ~38 us a step forward on the AVX-512
+family-25 VM, where one pass of ``csrc/recurrent_steps.c`` over the same rows took ~7 us (~55
+against ~175 us at batch 64). The recurrent matrix products stay with PyTorch.
 
 The C file needs no PyTorch or Python headers: it is compiled at first use in a process by the
 system's C compiler (``$CC``, else ``cc``; ~0.2 s) with ``-O3 -march=native -ffast-math`` (the
@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-SOURCE = Path(__file__).with_name("csrc") / "lstm_step.c"
+SOURCE = Path(__file__).with_name("csrc") / "recurrent_steps.c"
 _ENV = "GRAPHRNN_NATIVE"
 # the first that builds is used: -march=native can be unknown to a compiler (or a CPU)
 _FLAGS = (("-O3", "-march=native", "-ffast-math", "-fopenmp-simd"), ("-O3", "-ffast-math"))
@@ -101,7 +101,7 @@ def _library_path(compiler: str, flags: tuple[str, ...]) -> Path:
                  _cpu_flags().encode(), platform.machine().encode()):
         key.update(part)
         key.update(b"\0")
-    return cache_dir() / "native" / f"lstm_step-{key.hexdigest()[:16]}.so"
+    return cache_dir() / "native" / f"recurrent_steps-{key.hexdigest()[:16]}.so"
 
 
 def _digest(path: Path) -> str:
@@ -144,6 +144,10 @@ def _open(path: Path) -> ctypes.CDLL | None:
             fwd.argtypes, fwd.restype = [ptr] * 8 + [long_, long_, int_], None
             bwd = getattr(lib, f"graphrnn_lstm_backward_{suffix}")
             bwd.argtypes, bwd.restype = [ptr] * 11 + [long_, long_, int_], None
+            gru_fwd = getattr(lib, f"graphrnn_gru_forward_{suffix}")
+            gru_fwd.argtypes, gru_fwd.restype = [ptr] * 5 + [long_, long_], None
+            gru_bwd = getattr(lib, f"graphrnn_gru_backward_{suffix}")
+            gru_bwd.argtypes, gru_bwd.restype = [ptr] * 5 + [long_, long_], None
     except (OSError, AttributeError):
         return None
     return lib
@@ -182,10 +186,10 @@ def library() -> ctypes.CDLL | None:
                 _library, why = _load()
                 _tried = True
                 if _library is None:
-                    warnings.warn(f"graphrnn: the compiled LSTM step is unavailable ({why}); "
-                                  f"the chain kernel runs its PyTorch path (GRAPHRNN_NATIVE=0 "
-                                  f"says so without this warning)", RuntimeWarning,
-                                  stacklevel=2)
+                    warnings.warn(f"graphrnn: the compiled gate steps are unavailable ({why}); "
+                                  f"the LSTM and GRU chain kernels run their PyTorch path "
+                                  f"(GRAPHRNN_NATIVE=0 says so without this warning)",
+                                  RuntimeWarning, stacklevel=2)
     return _library
 
 
@@ -223,6 +227,40 @@ class LSTMGates:
                   dc.data_ptr(), d_pre.data_ptr(), *self._peep,
                   grad_peep.data_ptr() if grad_peep is not None else None, a.size(0),
                   self._hidden, self._mode)
+
+
+class GRUGates:
+    """The compiled forward and backward of one GRU step's gates (reset gate after the product,
+    as ``torch.nn.GRU``), gates ``[r, z, n]``, for one kernel call of one dtype and hidden
+    size."""
+
+    __slots__ = ("_fwd", "_bwd", "_hidden")
+
+    def __init__(self, lib: ctypes.CDLL, dtype: torch.dtype, hidden: int):
+        suffix = _SUFFIX[dtype]
+        self._fwd = getattr(lib, f"graphrnn_gru_forward_{suffix}")
+        self._bwd = getattr(lib, f"graphrnn_gru_backward_{suffix}")
+        self._hidden = hidden
+
+    def forward(self, a: Tensor, gh: Tensor, h_prev: Tensor, gh_n: Tensor, h: Tensor) -> None:
+        """In place: ``a`` (n, 3H), gx = W_ih x + b, becomes [r, z, n]; given ``gh`` (n, 3H) =
+        W_hh h_prev + [0, 0, b_hn], ``gh_n`` (n, H) keeps its n part and ``h`` receives h_t."""
+        self._fwd(a.data_ptr(), gh.data_ptr(), h_prev.data_ptr(), gh_n.data_ptr(), h.data_ptr(),
+                  a.size(0), self._hidden)
+
+    def backward(self, a: Tensor, gh_n: Tensor, h_prev: Tensor, dh: Tensor, d: Tensor) -> None:
+        """``d`` (n, 4H) receives ``[d gh_n, d r, d z, d n]`` given ``dh`` (n, H) reaching h_t,
+        which becomes ``dh z`` (the part reaching h_{t-1} without a product)."""
+        self._bwd(a.data_ptr(), gh_n.data_ptr(), h_prev.data_ptr(), dh.data_ptr(), d.data_ptr(),
+                  a.size(0), self._hidden)
+
+
+def gru_gates(dtype: torch.dtype, device: torch.device, hidden: int) -> GRUGates | None:
+    """:class:`GRUGates` where the compiled steps run (as :func:`lstm_gates`), else ``None``."""
+    if device.type != "cpu" or dtype not in _SUFFIX:
+        return None
+    lib = library()
+    return None if lib is None else GRUGates(lib, dtype, hidden)
 
 
 def lstm_gates(dtype: torch.dtype, device: torch.device, hidden: int, mode: str,
@@ -270,9 +308,46 @@ def _reference_step(a: Tensor, c_prev: Tensor, dh: Tensor, dc: Tensor, mode: str
     return [t.detach() for t in (acts, c, tc, h, d_a, d_prev, grad_peep)]
 
 
+def _gru_reference(a: Tensor, gh: Tensor, h_prev: Tensor, dh: Tensor):
+    """One GRU step by PyTorch's operations and autograd: the activations [r, z, n], h, and
+    ``[d gh_n, d r, d z, d n]`` (pre-activation gradients) and dh z, as the compiled step
+    gives them."""
+    H = h_prev.size(1)
+    with torch.enable_grad():
+        a, gh = a.clone().requires_grad_(), gh.clone().requires_grad_()
+        r = (a[:, :H] + gh[:, :H]).sigmoid()
+        z = (a[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+        n = (a[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+        h = n + z * (h_prev - n)
+        d_a, d_gh = torch.autograd.grad((h * dh).sum(), (a, gh))
+    return [t.detach() for t in (torch.cat([r, z, n], 1), h,
+                                 torch.cat([d_gh[:, 2 * H:], d_a], 1), dh * z)]
+
+
+def _gru_agrees(lib: ctypes.CDLL, gen: torch.Generator) -> bool:
+    for dtype in _SUFFIX:
+        n, H = 3, 5
+        a, gh = (torch.randn(n, 3 * H, generator=gen, dtype=dtype) for _ in range(2))
+        h_prev, dh = (torch.randn(n, H, generator=gen, dtype=dtype) for _ in range(2))
+        want = _gru_reference(a, gh, h_prev, dh)
+        gates = GRUGates(lib, dtype, H)
+        got_a, got_dh, d = a.clone(), dh.clone(), a.new_empty(n, 4 * H)
+        gh_n, h = torch.empty_like(h_prev), torch.empty_like(h_prev)
+        gates.forward(got_a, gh, h_prev, gh_n, h)
+        gates.backward(got_a, gh_n, h_prev, got_dh, d)
+        if not torch.equal(gh_n, gh[:, 2 * H:]):
+            return False
+        for x, y in zip((got_a, h, d, got_dh), want):
+            if not torch.allclose(x, y, rtol=1e-4, atol=1e-5):
+                return False
+    return True
+
+
 def _agrees(lib: ctypes.CDLL) -> bool:
     """Whether a loaded build gives PyTorch's numbers on a few random rows, every variant."""
     gen = torch.Generator().manual_seed(0)
+    if not _gru_agrees(lib, gen):
+        return False
     for dtype in _SUFFIX:
         for mode in _MODES:
             for peephole in (False, True):
@@ -295,5 +370,5 @@ def _agrees(lib: ctypes.CDLL) -> bool:
     return True
 
 
-__all__ = ["LSTMGates", "SOURCE", "cache_dir", "compiler", "library", "lstm_gates",
-           "native_enabled", "reset", "set_native"]
+__all__ = ["GRUGates", "LSTMGates", "SOURCE", "cache_dir", "compiler", "gru_gates", "library",
+           "lstm_gates", "native_enabled", "reset", "set_native"]

@@ -26,8 +26,8 @@ def test_rows_ratios_spread_and_micro_benchmarks(capsys):
         assert len(routes) >= 2 and sum(r["chosen"] for r in routes) == 1
     out = capsys.readouterr().out
     assert machine_line() in out and "ISA " in out and "per-step kernels" in out
-    assert ("compiled LSTM step: built by" if compiled else "compiled LSTM step: unavailable") \
-        in out
+    assert ("compiled gate steps (LSTM, GRU): built by" if compiled
+            else "compiled gate steps: unavailable") in out
 
 
 def test_time_rounds_gives_one_sample_per_round_for_each_function():

@@ -18,9 +18,9 @@ def product_path(request):
 
 
 @pytest.fixture(params=["compiled", "pytorch"])
-def lstm_gate_path(request):
-    """The LSTM chain kernel's per-step gate arithmetic by the compiled step
-    (:mod:`graphrnn.kernels.native`, where this machine builds it) and by PyTorch's kernels."""
+def gate_path(request):
+    """The LSTM and GRU chain kernels' per-step gate arithmetic by the compiled steps
+    (:mod:`graphrnn.kernels.native`, where this machine builds them) and by PyTorch's kernels."""
     from graphrnn.kernels import native
     if request.param == "compiled" and native.library() is None:
         pytest.skip("no C compiler here: the compiled step is not built")

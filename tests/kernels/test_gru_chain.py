@@ -18,7 +18,7 @@ def grads(out, weight, params):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("batch_sizes", [[4, 3, 3, 1], [2, 2, 2], [1]])
-def test_kernel_equals_autograd_loop(reset_after, bias, reverse, batch_sizes):
+def test_kernel_equals_autograd_loop(reset_after, bias, reverse, batch_sizes, gate_path):
     torch.manual_seed(0)
     cell = GRUCell(3, 4, bias=bias, reset_after=reset_after).double()
     x = torch.randn(sum(batch_sizes), 3, dtype=torch.double, requires_grad=True)
@@ -36,7 +36,7 @@ def test_kernel_equals_autograd_loop(reset_after, bias, reverse, batch_sizes):
 
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_gradcheck(reset_after, reverse):
+def test_gradcheck(reset_after, reverse, gate_path):
     torch.manual_seed(2)
     batch_sizes = [3, 2, 1]
     cell = GRUCell(2, 3, reset_after=reset_after).double()
@@ -83,9 +83,11 @@ def test_standard_cell_equals_torch_gru_both_directions_packed():
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
                                                                    reset_after, monkeypatch,
                                                                    kernel_matches_loop):
-    # float32, where the oneDNN path runs; both routes of n's tanh (the measured choice) forced
+    # float32, where the oneDNN path runs; both routes of n's tanh (the measured choice) forced,
+    # on the PyTorch gate path (the compiled step computes tanh as such)
     import graphrnn.kernels.gru_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
+    monkeypatch.setattr(module, "gru_gates", lambda *args: None)
     kernel_matches_loop(run_gru_chain, GRUCell(5, 8, reset_after=reset_after), [6, 6, 4, 1])
 
 
@@ -126,3 +128,9 @@ def test_gru_cell_offers_the_kernel_a_step_override_does_not(reset_after):
     assert "GRUChain" in fused[0].grad_fn.name() and "GRUChain" not in generic[0].grad_fn.name()
     torch.testing.assert_close(fused[0], generic[0], atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(fused[1][0], generic[1][0], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch_sizes", [[6, 6, 4, 1], [3, 3, 3]])
+def test_compiled_gates_give_the_loop_numbers_in_float32(batch_sizes, gate_path,
+                                                         kernel_matches_loop):
+    kernel_matches_loop(run_gru_chain, GRUCell(5, 8), batch_sizes)

@@ -14,7 +14,7 @@ VARIANTS = [{}, {"peephole": True}, {"coupled": True}, {"forget_gate": False},
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("batch_sizes", [[4, 3, 3, 1], [2, 2, 2], [1]])
 def test_kernel_equals_autograd_loop_and_passes_gradcheck(kwargs, reverse, batch_sizes,
-                                                          lstm_gate_path):
+                                                          gate_path):
     torch.manual_seed(0)
     cell = LSTMCell(3, 4, **kwargs).double()
     B = batch_sizes[0]
@@ -65,7 +65,7 @@ def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path,
 
 @pytest.mark.parametrize("kwargs", [{}, {"peephole": True}, {"coupled": True}])
 @pytest.mark.parametrize("batch_sizes", [[3, 3, 2], [2, 2, 2]])
-def test_a_frozen_weight_leaves_the_other_gradients_right(kwargs, batch_sizes, lstm_gate_path,
+def test_a_frozen_weight_leaves_the_other_gradients_right(kwargs, batch_sizes, gate_path,
                                                           frozen_weights_keep_gradients):
     frozen_weights_keep_gradients(run_lstm_chain, LSTMCell(3, 4, **kwargs).double(), batch_sizes)
 
@@ -87,6 +87,6 @@ def test_both_biases_get_the_gradient_in_torch_gate_order_as_separate_tensors():
                                     {"forget_gate": False, "peephole": True},
                                     {"coupled": True, "peephole": True}])
 @pytest.mark.parametrize("batch_sizes", [[6, 6, 4, 1], [3, 3, 3]])
-def test_compiled_gates_give_the_loop_numbers_in_float32(kwargs, batch_sizes, lstm_gate_path,
+def test_compiled_gates_give_the_loop_numbers_in_float32(kwargs, batch_sizes, gate_path,
                                                          kernel_matches_loop):
     kernel_matches_loop(run_lstm_chain, LSTMCell(5, 8, **kwargs), batch_sizes)

@@ -1,5 +1,5 @@
-"""The compiled LSTM step: built once into the cache, loaded only when its checksum and its
-numbers check out, and out of the way (None, the PyTorch path) wherever it cannot be had."""
+"""The compiled gate steps (LSTM, GRU): built once into the cache, loaded only when the checksum
+and the numbers check out, and out of the way (None, the PyTorch path) wherever they cannot be."""
 import os
 import shutil
 import subprocess
@@ -27,7 +27,7 @@ def fresh_cache(tmp_path, monkeypatch):
 
 
 def _built(folder):
-    return sorted(p.name for p in folder.glob("lstm_step-*.so"))
+    return sorted(p.name for p in folder.glob("recurrent_steps-*.so"))
 
 
 @needs_compiler
@@ -139,3 +139,20 @@ def test_one_step_equals_pytorch_forward_and_backward(fresh_cache, dtype, mode, 
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
     if peephole:   # w_cf's row stays as it was without a forget gate
         torch.testing.assert_close(grad_peep, want[-1] + 0.5, rtol=1e-4, atol=1e-5)
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_one_gru_step_equals_pytorch_forward_and_backward(fresh_cache, dtype):
+    gen = torch.Generator().manual_seed(2)
+    n, H = 4, 6
+    a, gh = (torch.randn(n, 3 * H, generator=gen, dtype=dtype) for _ in range(2))
+    h_prev, dh = (torch.randn(n, H, generator=gen, dtype=dtype) for _ in range(2))
+    gates = native.gru_gates(dtype, torch.device("cpu"), H)
+    got_a, got_dh, d = a.clone(), dh.clone(), a.new_empty(n, 4 * H)
+    gh_n, h = torch.empty_like(h_prev), torch.empty_like(h_prev)
+    gates.forward(got_a, gh, h_prev, gh_n, h)
+    gates.backward(got_a, gh_n, h_prev, got_dh, d)
+    assert torch.equal(gh_n, gh[:, 2 * H:])
+    for got, expected in zip((got_a, h, d, got_dh), native._gru_reference(a, gh, h_prev, dh)):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)

@@ -1,11 +1,12 @@
-/* One step of the LSTM family's gate arithmetic, forward and backward, in one pass over the
- * step's rows: what graphrnn's chain kernel otherwise runs as five to seven PyTorch pointwise
- * kernels a step (each of them ~4 us of dispatch at batch 8, and tanh several times slower than
- * sigmoid on some builds). The recurrent matrix product stays with PyTorch; this file only holds
- * the elementwise part, so it needs no PyTorch or Python headers and compiles in well under a
- * second (graphrnn/kernels/native.py builds, verifies and loads it; ctypes calls it).
+/* One step of the LSTM family's and the GRU's gate arithmetic, forward and backward, in one
+ * pass over the step's rows: what graphrnn's chain kernels otherwise run as five to a dozen
+ * PyTorch pointwise kernels a step (each of them ~4 us of dispatch at batch 8, and tanh several
+ * times slower than sigmoid on some builds). The recurrent matrix product stays with PyTorch;
+ * this file only holds the elementwise part, so it needs no PyTorch or Python headers and
+ * compiles in well under a second (graphrnn/kernels/native.py builds, verifies and loads it;
+ * ctypes calls it).
  *
- * Layout (every array row-major and contiguous, n rows):
+ * LSTM layout (every array row-major and contiguous, n rows):
  *   a      (n, G*H) gates in the kernel's order [o, i, f, g] (G = 4) or [o, i, g] (G = 3):
  *          pre-activations in, activations out (forward); activations in (backward)
  *   cp     (n, H) the previous cell state c_{t-1};  c, tc, h  (n, H) c_t, tanh(c_t), h_t
@@ -16,6 +17,13 @@
  *          (sums over rows of the gate gradients times c_{t-1}, c_{t-1}, c_t) to them, in double
  *          precision as they sum over every step
  * mode: 0 forget gate, c_t = f c_{t-1} + i g;  1 coupled, f = 1 - i;  2 no forget gate, f = 1.
+ *
+ * GRU (reset gate after the product, as torch.nn.GRU), gates [r, z, n]:
+ *   a      (n, 3H) gx = W_ih x + b in (pre-activations), activations out (forward); in (backward)
+ *   gh     (n, 3H) W_hh h_{t-1} + [0, 0, b_hn];  ghn (n, H) receives (forward) / holds its n part
+ *   hp     (n, H) h_{t-1};  h (n, H) receives h_t = n + z (h_{t-1} - n)
+ *   dh     (n, H) the gradient reaching h_t, replaced by its part that reaches h_{t-1} directly
+ *          (dh z); d (n, 4H) receives [d gh_n, d r, d z, d n] (pre-activation gradients)
  */
 #include <math.h>
 
@@ -132,5 +140,42 @@ void graphrnn_lstm_backward_##SFX(const T *a, const T *cp, const T *c, const T *
     }                                                                                             \
 }
 
+#define DEFINE_GRU(T, SFX, EXP, TANH)                                                            \
+void graphrnn_gru_forward_##SFX(T *a, const T *gh, const T *hp, T *ghn, T *h, long n, long H) {   \
+    for (long b = 0; b < n; b++) {                                                                \
+        T *ar = a + b * 3 * H, *az = ar + H, *an = ar + 2 * H;                                    \
+        const T *gr = gh + b * 3 * H, *gz = gr + H, *gn = gr + 2 * H, *hpb = hp + b * H;          \
+        T *gnb = ghn + b * H, *hb = h + b * H;                                                    \
+        _Pragma("omp simd")                                                                       \
+        for (long j = 0; j < H; j++) {                                                            \
+            T r = sigmoid_##SFX(ar[j] + gr[j]), z = sigmoid_##SFX(az[j] + gz[j]);                 \
+            T nn = TANH(an[j] + r * gn[j]);                                                       \
+            ar[j] = r; az[j] = z; an[j] = nn; gnb[j] = gn[j];                                     \
+            hb[j] = nn + z * (hpb[j] - nn);                                                       \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+void graphrnn_gru_backward_##SFX(const T *a, const T *ghn, const T *hp, T *dh, T *d, long n,      \
+                                 long H) {                                                        \
+    for (long b = 0; b < n; b++) {                                                                \
+        const T *ar = a + b * 3 * H, *az = ar + H, *an = ar + 2 * H;                              \
+        const T *gnb = ghn + b * H, *hpb = hp + b * H;                                            \
+        T *dhb = dh + b * H, *dg = d + b * 4 * H, *dr = dg + H, *dz = dg + 2 * H, *dn = dg + 3 * H;\
+        _Pragma("omp simd")                                                                       \
+        for (long j = 0; j < H; j++) {                                                            \
+            T r = ar[j], z = az[j], nn = an[j], grad = dhb[j];                                    \
+            T pn = grad * ((T)1 - z) * ((T)1 - nn * nn);                                          \
+            dn[j] = pn;                                                                           \
+            dg[j] = pn * r;                                                                       \
+            dr[j] = pn * gnb[j] * r * ((T)1 - r);                                                 \
+            dz[j] = grad * (hpb[j] - nn) * z * ((T)1 - z);                                        \
+            dhb[j] = grad * z;                                                                    \
+        }                                                                                         \
+    }                                                                                             \
+}
+
 DEFINE_STEPS(float, f32, expf, tanhf)
 DEFINE_STEPS(double, f64, exp, tanh)
+DEFINE_GRU(float, f32, expf, tanhf)
+DEFINE_GRU(double, f64, exp, tanh)
