@@ -5,7 +5,7 @@ the fused fast path (``engine="auto"``) and with the generic engine forced (``en
 each against the same ``torch.nn`` module with the same weights, and the LSTM variants
 ``torch.nn`` lacks (peephole, coupled input/forget gate, no forget gate) against
 ``torch.nn.LSTM`` as the yardstick and against the generic LSTM; where the compiled gate steps of
-:mod:`graphrnn.kernels.native` are built, the generic LSTM and GRU once more with them turned off
+:mod:`graphrnn.kernels.native` are built, each generic cell once more with them turned off
 (``generic, PyTorch gates``), to show what they gain. Ratios are ours / torch (lower is
 better): the ratio of the fastest runs, and the median and range of the ratios taken round by
 round (each round runs every implementation once, in a shuffled order), which shows how far a
@@ -33,7 +33,7 @@ from .common import format_table, machine_line, peak_memory, time_rounds
 
 LSTM_VARIANTS = {"peephole": {"peephole": True}, "coupled": {"coupled": True},
                  "no forget": {"forget_gate": False}}
-TORCH_GATES = "generic, PyTorch gates"   # the generic LSTM / GRU, the compiled step turned off
+TORCH_GATES = "generic, PyTorch gates"   # a generic cell with the compiled step turned off
 
 
 def _fwd_bwd(module, x, compiled_gates: bool | None = None):
@@ -50,11 +50,11 @@ def _fwd_bwd(module, x, compiled_gates: bool | None = None):
 
 
 def compiled_step_line() -> str:
-    """Whether the generic LSTM's and GRU's gate arithmetic runs compiled here (built on the
-    first call)."""
+    """Whether the generic LSTM's, GRU's and SRN's gate arithmetic runs compiled here (built on
+    the first call)."""
     if native.library() is None:
         return "compiled gate steps: unavailable (PyTorch gate kernels)"
-    return f"compiled gate steps (LSTM, GRU): built by {native.compiler()}"
+    return f"compiled gate steps (LSTM, GRU, SRN): built by {native.compiler()}"
 
 
 def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: int,
@@ -74,7 +74,7 @@ def measure(batch: int, steps: int, input_size: int, hidden_size: int, repeats: 
             if name in ("fused", "generic", "peephole"):   # 3-gate variants keep their own
                 module.load_state_dict(ref.state_dict(), strict=name != "peephole")
         fns = {"torch": _fwd_bwd(ref, x), **{k: _fwd_bwd(m, x) for k, m in variants.items()}}
-        if mode in ("LSTM", "GRU") and native.library() is not None:   # the compiled step's gain
+        if native.library() is not None:   # what the compiled step gains
             fns[TORCH_GATES] = _fwd_bwd(variants["generic"], x, compiled_gates=False)
         samples = time_rounds(fns, repeats=repeats)
         best = {k: min(v) for k, v in samples.items()}

@@ -2,21 +2,18 @@
 
 Per step, the LSTM kernel's elementwise work (three or four gate nonlinearities, the cell
 update, ``tanh(c)``, the output; backward, the gate gradients and the one reaching ``c_{t-1}``)
-is five to seven PyTorch kernels, the GRU's a dozen, whose cost at small batches is dispatch, not
-arithmetic: at batch 8, hidden 256, the LSTM's took ~38 us a step forward on the AVX-512
-family-25 VM, where one pass of ``csrc/recurrent_steps.c`` over the same rows took ~7 us (~55
-against ~175 us at batch 64). The recurrent matrix products stay with PyTorch.
+is five to seven PyTorch kernels, the GRU's a dozen, the tanh SRN's two to five, whose cost at
+small batches is dispatch, not arithmetic: at batch 8, hidden 256, the LSTM's took ~38 us a step
+forward on the AVX-512 family-25 VM, where one pass of ``csrc/recurrent_steps.c`` over the same
+rows took ~7 us (~55 against ~175 us at batch 64). The recurrent matrix products stay with
+PyTorch.
 
-The C file needs no PyTorch or Python headers: it is compiled at first use in a process by the
-system's C compiler (``$CC``, else ``cc``; ~0.2 s) with ``-O3 -march=native -ffast-math`` (the
-vectorised ``expf``/``tanhf`` of the C library need the last), into a cache directory
-(``$GRAPHRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphrnn``, else ``~/.cache/graphrnn``) under
-a name that hashes the source, the compiler, its flags and the CPU's feature flags, so that a
-home directory shared between machines never loads another CPU's build. A built library is
-written under a temporary name and renamed into place, recorded with its SHA-256, and loaded
-only when that checksum matches and a step on small random rows gives what PyTorch's operations
-give; anything else (no compiler, a failed build, a mismatch) leaves the kernel on its PyTorch
-path, with one warning. ``GRAPHRNN_NATIVE=0`` (or :func:`set_native`) turns it off.
+The C file is built at first use in a process (:mod:`.native_build`: the system's C compiler,
+~0.2 s, into a cache keyed by source, compiler, flags and CPU) and used only when its recorded
+checksum matches and a step of each kind on small random rows gives what PyTorch's operations
+give; anything else (no compiler, a failed build, an unwritable cache, a mismatch) leaves the
+kernels on their PyTorch path, with one warning saying why. ``GRAPHRNN_NATIVE=0`` (or
+:func:`set_native`) turns it off.
 
 Calls go through :mod:`ctypes` with the tensors' addresses: every array must be contiguous
 (the kernel's own buffers are; it makes the initial state so).
@@ -24,24 +21,25 @@ Calls go through :mod:`ctypes` with the tensors' addresses: every array must be 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
-import platform
-import shutil
-import subprocess
-import tempfile
 import threading
 import warnings
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
-SOURCE = Path(__file__).with_name("csrc") / "recurrent_steps.c"
+from .native_build import (
+    FLAGS,
+    SOURCE,
+    SUFFIX,
+    build,
+    cache_dir,
+    compiler,
+    library_path,
+    open_library,
+)
+
 _ENV = "GRAPHRNN_NATIVE"
-# the first that builds is used: -march=native can be unknown to a compiler (or a CPU)
-_FLAGS = (("-O3", "-march=native", "-ffast-math", "-fopenmp-simd"), ("-O3", "-ffast-math"))
-_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 _MODES = {"forget": 0, "coupled": 1, "no_forget": 2}
 
 _lock = threading.Lock()
@@ -71,101 +69,19 @@ def native_enabled() -> bool:
     return os.environ.get(_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def cache_dir() -> Path:
-    """Where built libraries are kept."""
-    if os.environ.get("GRAPHRNN_CACHE_DIR"):
-        return Path(os.environ["GRAPHRNN_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "graphrnn"
-
-
-def _cpu_flags() -> str:
-    """The CPU's feature flags (Linux), else what the platform module says of the processor."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                return line
-    except OSError:
-        pass
-    return platform.processor() + platform.machine()
-
-
-def compiler() -> str | None:
-    """The C compiler's path: ``$CC``, else ``cc``, if found."""
-    return shutil.which(os.environ.get("CC") or "cc")
-
-
-def _library_path(compiler: str, flags: tuple[str, ...]) -> Path:
-    key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), compiler.encode(), " ".join(flags).encode(),
-                 _cpu_flags().encode(), platform.machine().encode()):
-        key.update(part)
-        key.update(b"\0")
-    return cache_dir() / "native" / f"recurrent_steps-{key.hexdigest()[:16]}.so"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _build(compiler: str, flags: tuple[str, ...], target: Path) -> str | None:
-    """Compile SOURCE to ``target`` (a temporary file renamed into place, with its checksum
-    beside it): ``None`` when built, else why not."""
-    tmp = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-        os.close(fd)
-        done = subprocess.run([compiler, *flags, "-shared", "-fPIC", str(SOURCE), "-o", tmp,
-                               "-lm"], capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            return f"{compiler} {' '.join(flags)} failed: {last}"
-        digest = _digest(Path(tmp))
-        os.replace(tmp, target)
-        Path(str(target) + ".sha256").write_text(digest + "\n")
-        return None
-    except (OSError, subprocess.SubprocessError) as err:
-        return f"could not build into {target.parent} ({err}); set GRAPHRNN_CACHE_DIR"
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _open(path: Path) -> ctypes.CDLL | None:
-    """The library at ``path`` if its recorded checksum matches, with argument types set."""
-    try:
-        if Path(str(path) + ".sha256").read_text().strip() != _digest(path):
-            return None
-        lib = ctypes.CDLL(str(path))
-        ptr, long_, int_ = ctypes.c_void_p, ctypes.c_long, ctypes.c_int
-        for suffix in _SUFFIX.values():
-            fwd = getattr(lib, f"graphrnn_lstm_forward_{suffix}")
-            fwd.argtypes, fwd.restype = [ptr] * 8 + [long_, long_, int_], None
-            bwd = getattr(lib, f"graphrnn_lstm_backward_{suffix}")
-            bwd.argtypes, bwd.restype = [ptr] * 11 + [long_, long_, int_], None
-            gru_fwd = getattr(lib, f"graphrnn_gru_forward_{suffix}")
-            gru_fwd.argtypes, gru_fwd.restype = [ptr] * 5 + [long_, long_], None
-            gru_bwd = getattr(lib, f"graphrnn_gru_backward_{suffix}")
-            gru_bwd.argtypes, gru_bwd.restype = [ptr] * 5 + [long_, long_], None
-    except (OSError, AttributeError):
-        return None
-    return lib
-
-
 def _load() -> tuple[ctypes.CDLL | None, str]:
     """The verified library, or ``None`` and why."""
     cc = compiler()
     if cc is None:
         return None, f"no C compiler ({os.environ.get('CC') or 'cc'} not found)"
     why = "no build"
-    for flags in _FLAGS:
-        path = _library_path(cc, flags)
-        lib = _open(path) if path.exists() else None
+    for flags in FLAGS:
+        path = library_path(cc, flags)
+        lib = open_library(path) if path.exists() else None
         if lib is None:
-            why = _build(cc, flags, path)
+            why = build(cc, flags, path)
             if why is None:
-                lib = _open(path)
+                lib = open_library(path)
                 why = f"{path} did not load"
         if lib is not None:
             if _agrees(lib):
@@ -187,7 +103,7 @@ def library() -> ctypes.CDLL | None:
                 _tried = True
                 if _library is None:
                     warnings.warn(f"graphrnn: the compiled gate steps are unavailable ({why}); "
-                                  f"the LSTM and GRU chain kernels run their PyTorch path "
+                                  f"the LSTM, GRU and SRN chain kernels run their PyTorch path "
                                   f"(GRAPHRNN_NATIVE=0 says so without this warning)",
                                   RuntimeWarning, stacklevel=2)
     return _library
@@ -203,7 +119,7 @@ class LSTMGates:
     def __init__(self, lib: ctypes.CDLL, dtype: torch.dtype, hidden: int, mode: str,
                  w_ci: Tensor | None = None, w_cf: Tensor | None = None,
                  w_co: Tensor | None = None):
-        suffix = _SUFFIX[dtype]
+        suffix = SUFFIX[dtype]
         self._fwd = getattr(lib, f"graphrnn_lstm_forward_{suffix}")
         self._bwd = getattr(lib, f"graphrnn_lstm_backward_{suffix}")
         self._hidden, self._mode = hidden, _MODES[mode]
@@ -237,7 +153,7 @@ class GRUGates:
     __slots__ = ("_fwd", "_bwd", "_hidden")
 
     def __init__(self, lib: ctypes.CDLL, dtype: torch.dtype, hidden: int):
-        suffix = _SUFFIX[dtype]
+        suffix = SUFFIX[dtype]
         self._fwd = getattr(lib, f"graphrnn_gru_forward_{suffix}")
         self._bwd = getattr(lib, f"graphrnn_gru_backward_{suffix}")
         self._hidden = hidden
@@ -255,9 +171,36 @@ class GRUGates:
                   a.size(0), self._hidden)
 
 
+class SRNTanh:
+    """The compiled tanh of an Elman step and its derivative, for one dtype."""
+
+    __slots__ = ("_fwd", "_bwd")
+
+    def __init__(self, lib: ctypes.CDLL, dtype: torch.dtype):
+        suffix = SUFFIX[dtype]
+        self._fwd = getattr(lib, f"graphrnn_srn_forward_{suffix}")
+        self._bwd = getattr(lib, f"graphrnn_srn_backward_{suffix}")
+
+    def forward(self, h: Tensor) -> None:
+        """In place: the pre-activations ``h`` (contiguous) become tanh of them."""
+        self._fwd(h.data_ptr(), h.numel())
+
+    def backward(self, h: Tensor, dh: Tensor, d_pre: Tensor) -> None:
+        """``d_pre`` receives ``dh (1 - h^2)`` (all three contiguous, of one shape)."""
+        self._bwd(h.data_ptr(), dh.data_ptr(), d_pre.data_ptr(), h.numel())
+
+
+def srn_tanh(dtype: torch.dtype, device: torch.device) -> SRNTanh | None:
+    """:class:`SRNTanh` where the compiled steps run (as :func:`lstm_gates`), else ``None``."""
+    if device.type != "cpu" or dtype not in SUFFIX:
+        return None
+    lib = library()
+    return None if lib is None else SRNTanh(lib, dtype)
+
+
 def gru_gates(dtype: torch.dtype, device: torch.device, hidden: int) -> GRUGates | None:
     """:class:`GRUGates` where the compiled steps run (as :func:`lstm_gates`), else ``None``."""
-    if device.type != "cpu" or dtype not in _SUFFIX:
+    if device.type != "cpu" or dtype not in SUFFIX:
         return None
     lib = library()
     return None if lib is None else GRUGates(lib, dtype, hidden)
@@ -268,7 +211,7 @@ def lstm_gates(dtype: torch.dtype, device: torch.device, hidden: int, mode: str,
                w_co: Tensor | None = None) -> LSTMGates | None:
     """:class:`LSTMGates` for this call where the compiled steps run (CPU, float32 or
     float64, turned on, built and verified), else ``None``."""
-    if device.type != "cpu" or dtype not in _SUFFIX:
+    if device.type != "cpu" or dtype not in SUFFIX:
         return None
     lib = library()
     return None if lib is None else LSTMGates(lib, dtype, hidden, mode, w_ci, w_cf, w_co)
@@ -325,7 +268,7 @@ def _gru_reference(a: Tensor, gh: Tensor, h_prev: Tensor, dh: Tensor):
 
 
 def _gru_agrees(lib: ctypes.CDLL, gen: torch.Generator) -> bool:
-    for dtype in _SUFFIX:
+    for dtype in SUFFIX:
         n, H = 3, 5
         a, gh = (torch.randn(n, 3 * H, generator=gen, dtype=dtype) for _ in range(2))
         h_prev, dh = (torch.randn(n, H, generator=gen, dtype=dtype) for _ in range(2))
@@ -343,12 +286,24 @@ def _gru_agrees(lib: ctypes.CDLL, gen: torch.Generator) -> bool:
     return True
 
 
+def _srn_agrees(lib: ctypes.CDLL, gen: torch.Generator) -> bool:
+    for dtype in SUFFIX:
+        pre, dh = (torch.randn(3, 5, generator=gen, dtype=dtype) for _ in range(2))
+        h, d_pre = pre.clone(), torch.empty_like(pre)
+        SRNTanh(lib, dtype).forward(h)
+        SRNTanh(lib, dtype).backward(h, dh, d_pre)
+        if not (torch.allclose(h, pre.tanh(), rtol=1e-4, atol=1e-5)
+                and torch.allclose(d_pre, dh * (1 - pre.tanh() ** 2), rtol=1e-4, atol=1e-5)):
+            return False
+    return True
+
+
 def _agrees(lib: ctypes.CDLL) -> bool:
     """Whether a loaded build gives PyTorch's numbers on a few random rows, every variant."""
     gen = torch.Generator().manual_seed(0)
-    if not _gru_agrees(lib, gen):
+    if not (_gru_agrees(lib, gen) and _srn_agrees(lib, gen)):
         return False
-    for dtype in _SUFFIX:
+    for dtype in SUFFIX:
         for mode in _MODES:
             for peephole in (False, True):
                 G, n, H = (4 if mode == "forget" else 3), 3, 5
@@ -370,5 +325,5 @@ def _agrees(lib: ctypes.CDLL) -> bool:
     return True
 
 
-__all__ = ["GRUGates", "LSTMGates", "SOURCE", "cache_dir", "compiler", "gru_gates", "library",
-           "lstm_gates", "native_enabled", "reset", "set_native"]
+__all__ = ["GRUGates", "LSTMGates", "SOURCE", "SRNTanh", "cache_dir", "compiler", "gru_gates",
+           "library", "lstm_gates", "native_enabled", "reset", "set_native", "srn_tanh"]

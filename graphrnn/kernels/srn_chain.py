@@ -13,6 +13,9 @@ calls). Here one autograd node covers the whole chain, as :mod:`.lstm_chain` doe
   buffer and one product for the gradient reaching ``h_{t-1}``; the gradients of the weights, the
   biases and x from large products after the loop.
 
+Where a C compiler is at hand, tanh and its derivative are one compiled pass a step instead
+(:mod:`.native`: one call for the one to three kernels above, forward and backward).
+
 Variable lengths in ``PackedSequence`` layout and both directions as :mod:`.lstm_chain`.
 Numbers equal :func:`graphrnn.engine.run_chain` with ``srn_step`` (tests check it).
 
@@ -31,6 +34,7 @@ from .chain_rows import (
     grads_by_input_and_previous,
     previous_state,
 )
+from .native import srn_tanh
 from .pointwise import sigmoid_to_tanh_, tanh_through_sigmoid
 from .products import PreparedWeight, copy_budget
 from .workspace import scratch
@@ -44,8 +48,11 @@ class _SRNChain(torch.autograd.Function):
         H = h0.size(1)
         steps = len(batch_sizes)
         rows = batch_sizes[0] if steps else 0
-        # one gate, so the "gate" measurement is this step's: tanh_ against sigmoid_ + 2 kernels
-        t_sig = not relu and tanh_through_sigmoid(rows, H, 1, x.dtype, x.device)[0]
+        # tanh compiled where it runs (native.py), else one gate, so the "gate" measurement is
+        # this step's: tanh_ against sigmoid_ + 2 kernels
+        native_tanh = None if relu else srn_tanh(x.dtype, x.device)
+        t_sig = not relu and native_tanh is None and \
+            tanh_through_sigmoid(rows, H, 1, x.dtype, x.device)[0]
         w_ih, w_hh, b = weight_ih, weight_hh, bias
         if t_sig:   # pre-activation doubled: sigmoid, then tanh(a) = 2 sigmoid(2a) - 1
             w_ih, w_hh, b = 2 * weight_ih, 2 * weight_hh, None if bias is None else 2 * bias
@@ -62,6 +69,8 @@ class _SRNChain(torch.autograd.Function):
             w_step.addmm_(h_t, previous_state(t, prev, batch_sizes, hs, h0))
             if relu:
                 h_t.relu_()
+            elif native_tanh is not None:
+                native_tanh.forward(h_t)
             elif t_sig:
                 sigmoid_to_tanh_(h_t.sigmoid_())
             else:
@@ -74,6 +83,7 @@ class _SRNChain(torch.autograd.Function):
         ctx.save_for_backward(x, weight_ih, weight_hh, h_all, h0)
         ctx.has_bias = bias is not None
         ctx.batch_sizes, ctx.reverse, ctx.relu = list(batch_sizes), reverse, relu
+        ctx.native_tanh = native_tanh
         return h_all, h_n
 
     @staticmethod
@@ -105,6 +115,8 @@ class _SRNChain(torch.autograd.Function):
             h, dp = hs[t], d_pres[t]
             if relu:   # relu' from the output: h > 0
                 torch.ops.aten.threshold_backward.grad_input(dh_t, h, 0, grad_input=dp)
+            elif ctx.native_tanh is not None:
+                ctx.native_tanh.backward(h, dh_t, dp)
             else:      # tanh' = 1 - h^2
                 torch.addcmul(ones_t, h, h, value=-1, out=dp).mul_(dh_t)
             # gradient to h_{t-1}, with the next step's output gradient added in the same call

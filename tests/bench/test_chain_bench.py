@@ -14,7 +14,8 @@ def test_rows_ratios_spread_and_micro_benchmarks(capsys):
     assert cells == [("LSTM", "fused"), ("LSTM", "generic"), ("LSTM peephole", "generic"),
                      ("LSTM coupled", "generic"), ("LSTM no forget", "generic"),
                      *([("LSTM", "generic, PyTorch gates")] if compiled else []),
-                     ("RNN", "fused"), ("RNN", "generic")]
+                     ("RNN", "fused"), ("RNN", "generic"),
+                     *([("RNN", "generic, PyTorch gates")] if compiled else [])]
     for r in timed:
         assert abs(r["ratio"] - r["ours_ms"] / r["torch_ms"]) < 1e-9
         assert r["ratio_min"] <= r["ratio_median"] <= r["ratio_max"]
@@ -26,7 +27,7 @@ def test_rows_ratios_spread_and_micro_benchmarks(capsys):
         assert len(routes) >= 2 and sum(r["chosen"] for r in routes) == 1
     out = capsys.readouterr().out
     assert machine_line() in out and "ISA " in out and "per-step kernels" in out
-    assert ("compiled gate steps (LSTM, GRU): built by" if compiled
+    assert ("compiled gate steps (LSTM, GRU, SRN): built by" if compiled
             else "compiled gate steps: unavailable") in out
 
 

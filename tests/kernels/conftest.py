@@ -19,7 +19,7 @@ def product_path(request):
 
 @pytest.fixture(params=["compiled", "pytorch"])
 def gate_path(request):
-    """The LSTM and GRU chain kernels' per-step gate arithmetic by the compiled steps
+    """The LSTM, GRU and SRN chain kernels' per-step gate arithmetic by the compiled steps
     (:mod:`graphrnn.kernels.native`, where this machine builds them) and by PyTorch's kernels."""
     from graphrnn.kernels import native
     if request.param == "compiled" and native.library() is None:

@@ -10,7 +10,7 @@ import torch
 
 from graphrnn.cells import LSTMCell
 from graphrnn.engine import run_chain
-from graphrnn.kernels import lstm_chain, native
+from graphrnn.kernels import lstm_chain, native, native_build
 
 needs_compiler = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here")
 
@@ -45,9 +45,9 @@ def test_built_once_with_its_checksum_and_loaded_from_the_cache(fresh_cache, mon
 
 @needs_compiler
 def test_a_library_that_does_not_match_its_checksum_is_built_again(fresh_cache):
-    compiler, flags = shutil.which("cc"), native._FLAGS[0]
-    path = native._library_path(compiler, flags)
-    why = native._build(compiler, flags, path)
+    compiler, flags = shutil.which("cc"), native_build.FLAGS[0]
+    path = native_build.library_path(compiler, flags)
+    why = native_build.build(compiler, flags, path)
     if why is not None:
         pytest.skip(why)
     broken = path.with_suffix(".part")   # a truncated copy put in its place (a new file: the
@@ -62,7 +62,7 @@ def test_a_build_whose_numbers_are_wrong_is_refused(fresh_cache, tmp_path, monke
     wrong = tmp_path / "lstm_step.c"
     wrong.write_text(native.SOURCE.read_text().replace("(T)1 / ((T)1 + EXP(-x))",
                                                        "(T)1 / ((T)2 + EXP(-x))"))
-    monkeypatch.setattr(native, "SOURCE", wrong)
+    monkeypatch.setattr(native_build, "SOURCE", wrong)
     with pytest.warns(RuntimeWarning, match="PyTorch path"):
         assert native.library() is None
     assert native.lstm_gates(torch.float32, torch.device("cpu"), 4, "forget") is None
@@ -110,11 +110,11 @@ def test_only_cpu_float32_and_float64_are_offered(fresh_cache):
 
 
 def test_the_cache_name_follows_the_cpu(monkeypatch):
-    monkeypatch.setattr(native, "_cpu_flags", lambda: "flags: avx2")
-    one = native._library_path("/usr/bin/cc", ("-O3",))
-    monkeypatch.setattr(native, "_cpu_flags", lambda: "flags: avx2 avx512f")
-    assert native._library_path("/usr/bin/cc", ("-O3",)) != one
-    assert native._library_path("/usr/bin/cc", ("-O2",)) != native._library_path(
+    monkeypatch.setattr(native_build, "_cpu_flags", lambda: "flags: avx2")
+    one = native_build.library_path("/usr/bin/cc", ("-O3",))
+    monkeypatch.setattr(native_build, "_cpu_flags", lambda: "flags: avx2 avx512f")
+    assert native_build.library_path("/usr/bin/cc", ("-O3",)) != one
+    assert native_build.library_path("/usr/bin/cc", ("-O2",)) != native_build.library_path(
         "/usr/bin/cc", ("-O3",))
 
 
@@ -156,3 +156,15 @@ def test_one_gru_step_equals_pytorch_forward_and_backward(fresh_cache, dtype):
     assert torch.equal(gh_n, gh[:, 2 * H:])
     for got, expected in zip((got_a, h, d, got_dh), native._gru_reference(a, gh, h_prev, dh)):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_srn_tanh_and_its_derivative_equal_pytorch(fresh_cache, dtype):
+    gen = torch.Generator().manual_seed(3)
+    pre, dh = (torch.randn(4, 7, generator=gen, dtype=dtype) * 3 for _ in range(2))
+    step, h, d_pre = native.srn_tanh(dtype, torch.device("cpu")), pre.clone(), torch.empty_like(pre)
+    step.forward(h)
+    step.backward(h, dh, d_pre)
+    torch.testing.assert_close(h, pre.tanh(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(d_pre, dh * (1 - pre.tanh().square()), rtol=1e-4, atol=1e-5)

@@ -18,7 +18,7 @@ def grads(out, weight, params):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("batch_sizes", [[4, 3, 3, 1], [2, 2, 2], [1]])
-def test_kernel_equals_autograd_loop(nonlinearity, bias, reverse, batch_sizes):
+def test_kernel_equals_autograd_loop(nonlinearity, bias, reverse, batch_sizes, gate_path):
     torch.manual_seed(0)
     cell = SRNCell(3, 4, bias=bias, nonlinearity=nonlinearity).double()
     x = torch.randn(sum(batch_sizes), 3, dtype=torch.double, requires_grad=True)
@@ -36,7 +36,7 @@ def test_kernel_equals_autograd_loop(nonlinearity, bias, reverse, batch_sizes):
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_gradcheck(nonlinearity, reverse):
+def test_gradcheck(nonlinearity, reverse, gate_path):
     torch.manual_seed(2)
     batch_sizes = [3, 2, 1]
     cell = SRNCell(2, 3, nonlinearity=nonlinearity).double()
@@ -84,9 +84,11 @@ def test_cell_equals_torch_rnn_both_directions_packed(nonlinearity):
 def test_every_product_path_and_tanh_choice_gives_the_loop_numbers(product_path, tanh_choice,
                                                                    nonlinearity, monkeypatch,
                                                                    kernel_matches_loop):
-    # float32, where the oneDNN path runs; both routes of the tanh (the measured choice) forced
+    # float32, where the oneDNN path runs; both routes of the tanh (the measured choice) forced,
+    # on the PyTorch path (the compiled step computes tanh as such)
     import graphrnn.kernels.srn_chain as module
     monkeypatch.setattr(module, "tanh_through_sigmoid", lambda *args: tanh_choice)
+    monkeypatch.setattr(module, "srn_tanh", lambda *args: None)
     kernel_matches_loop(run_srn_chain, SRNCell(5, 8, nonlinearity=nonlinearity), [6, 6, 4, 1])
 
 
@@ -134,3 +136,9 @@ def test_srn_cell_offers_the_kernel_a_step_override_does_not(nonlinearity):
 def test_a_frozen_weight_leaves_the_other_gradients_right(batch_sizes,
                                                           frozen_weights_keep_gradients):
     frozen_weights_keep_gradients(run_srn_chain, SRNCell(3, 4).double(), batch_sizes)
+
+
+@pytest.mark.parametrize("batch_sizes", [[6, 6, 4, 1], [3, 3, 3]])
+def test_compiled_tanh_gives_the_loop_numbers_in_float32(batch_sizes, gate_path,
+                                                        kernel_matches_loop):
+    kernel_matches_loop(run_srn_chain, SRNCell(5, 8), batch_sizes)

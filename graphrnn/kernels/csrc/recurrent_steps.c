@@ -1,5 +1,5 @@
-/* One step of the LSTM family's and the GRU's gate arithmetic, forward and backward, in one
- * pass over the step's rows: what graphrnn's chain kernels otherwise run as five to a dozen
+/* One step of the LSTM family's, the GRU's and the tanh SRN's gate arithmetic, forward and
+ * backward, in one pass over the step's rows: what graphrnn's chain kernels otherwise run as five to a dozen
  * PyTorch pointwise kernels a step (each of them ~4 us of dispatch at batch 8, and tanh several
  * times slower than sigmoid on some builds). The recurrent matrix product stays with PyTorch;
  * this file only holds the elementwise part, so it needs no PyTorch or Python headers and
@@ -24,6 +24,9 @@
  *   hp     (n, H) h_{t-1};  h (n, H) receives h_t = n + z (h_{t-1} - n)
  *   dh     (n, H) the gradient reaching h_t, replaced by its part that reaches h_{t-1} directly
  *          (dh z); d (n, 4H) receives [d gh_n, d r, d z, d n] (pre-activation gradients)
+ *
+ * Elman SRN with tanh: h (count) pre-activations in, tanh out (forward); backward, dp (count)
+ * receives dh (1 - h^2).
  */
 #include <math.h>
 
@@ -175,7 +178,20 @@ void graphrnn_gru_backward_##SFX(const T *a, const T *ghn, const T *hp, T *dh, T
     }                                                                                             \
 }
 
+#define DEFINE_SRN(T, SFX, TANH)                                                                 \
+void graphrnn_srn_forward_##SFX(T *h, long count) {                                               \
+    _Pragma("omp simd")                                                                           \
+    for (long k = 0; k < count; k++) h[k] = TANH(h[k]);                                           \
+}                                                                                                 \
+                                                                                                  \
+void graphrnn_srn_backward_##SFX(const T *h, const T *dh, T *dp, long count) {                    \
+    _Pragma("omp simd")                                                                           \
+    for (long k = 0; k < count; k++) dp[k] = dh[k] * ((T)1 - h[k] * h[k]);                        \
+}
+
 DEFINE_STEPS(float, f32, expf, tanhf)
 DEFINE_STEPS(double, f64, exp, tanh)
 DEFINE_GRU(float, f32, expf, tanhf)
 DEFINE_GRU(double, f64, exp, tanh)
+DEFINE_SRN(float, f32, tanhf)
+DEFINE_SRN(double, f64, tanh)
