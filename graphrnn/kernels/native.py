@@ -64,6 +64,7 @@ def reset() -> None:
 
 
 def native_enabled() -> bool:
+    """Whether the compiled steps are to be used (see :func:`set_native`)."""
     if _enabled is not None:
         return _enabled
     return os.environ.get(_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
@@ -104,7 +105,7 @@ def library() -> ctypes.CDLL | None:
                 if _library is None:
                     warnings.warn(f"graphrnn: the compiled gate steps are unavailable ({why}); "
                                   f"the LSTM, GRU and SRN chain kernels run their PyTorch path "
-                                  f"(GRAPHRNN_NATIVE=0 says so without this warning)",
+                                  f"(GRAPHRNN_NATIVE=0 chooses it without this warning)",
                                   RuntimeWarning, stacklevel=2)
     return _library
 

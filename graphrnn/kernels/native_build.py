@@ -35,11 +35,16 @@ _C_TYPES = {"p": ctypes.c_void_p, "l": ctypes.c_long, "i": ctypes.c_int}
 
 
 def cache_dir() -> Path:
-    """Where built libraries are kept."""
+    """Where built libraries are kept: ``$GRAPHRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphrnn``,
+    else ``~/.cache/graphrnn`` (the temporary directory's ``graphrnn-cache`` with no home)."""
     if os.environ.get("GRAPHRNN_CACHE_DIR"):
         return Path(os.environ["GRAPHRNN_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "graphrnn"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "graphrnn"
+    try:
+        return Path.home() / ".cache" / "graphrnn"
+    except RuntimeError:   # no home directory can be determined
+        return Path(tempfile.gettempdir()) / "graphrnn-cache"
 
 
 def _cpu_flags() -> str:

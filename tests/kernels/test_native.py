@@ -168,3 +168,17 @@ def test_the_srn_tanh_and_its_derivative_equal_pytorch(fresh_cache, dtype):
     step.backward(h, dh, d_pre)
     torch.testing.assert_close(h, pre.tanh(), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(d_pre, dh * (1 - pre.tanh().square()), rtol=1e-4, atol=1e-5)
+
+
+def test_the_cache_directory_by_environment_and_without_a_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRAPHRNN_CACHE_DIR", str(tmp_path / "mine"))
+    assert native_build.cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("GRAPHRNN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert native_build.cache_dir() == tmp_path / "xdg" / "graphrnn"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(native_build.Path, "home", staticmethod(no_home))
+    assert native_build.cache_dir().name == "graphrnn-cache"
