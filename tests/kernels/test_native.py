@@ -1,7 +1,6 @@
 """The compiled gate steps (LSTM, GRU): built once into the cache, loaded only when the checksum
 and the numbers check out, and out of the way (None, the PyTorch path) wherever they cannot be."""
 import os
-import shutil
 import subprocess
 import warnings
 
@@ -12,7 +11,7 @@ from graphrnn.cells import LSTMCell
 from graphrnn.engine import run_chain
 from graphrnn.kernels import lstm_chain, native, native_build
 
-needs_compiler = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here")
+needs_compiler = pytest.mark.skipif(native.compiler() is None, reason="no C compiler here")
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_built_once_with_its_checksum_and_loaded_from_the_cache(fresh_cache, mon
 
 @needs_compiler
 def test_a_library_that_does_not_match_its_checksum_is_built_again(fresh_cache):
-    compiler, flags = shutil.which("cc"), native_build.FLAGS[0]
+    compiler, flags = native.compiler(), native_build.FLAGS[0]
     path = native_build.library_path(compiler, flags)
     why = native_build.build(compiler, flags, path)
     if why is not None:
