@@ -37,8 +37,8 @@ TORCH_GATES = "generic, PyTorch gates"   # a generic cell with the compiled step
 
 
 def _fwd_bwd(module, x, compiled_gates: bool | None = None):
-    """One forward + backward; ``compiled_gates=False``: with the LSTM kernel's gate arithmetic
-    on PyTorch's kernels (the compiled step of :mod:`graphrnn.kernels.native` turned off)."""
+    """One forward + backward; ``compiled_gates=False``: with the chain kernels' gate arithmetic
+    on PyTorch's kernels (the compiled steps of :mod:`graphrnn.kernels.native` turned off)."""
     def run():
         native.set_native(compiled_gates)
         try:

@@ -58,19 +58,6 @@ def previous_blocks(h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
     return [(slice(0, B), h0), (slice(B, N), h_all[:-B])]
 
 
-def previous_steps(h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
-                   reverse: bool) -> list[Tensor]:
-    """The state each step read, one contiguous ``(batch_sizes[t], H)`` tensor per step: with
-    equal lengths ``h0`` and views of ``h_all``'s steps, else steps of the gathered rows of
-    :func:`previous_blocks`."""
-    if not batch_sizes:
-        return []
-    if batch_sizes[0] != batch_sizes[-1]:
-        return list(previous_blocks(h0, h_all, batch_sizes, reverse)[0][1].split(batch_sizes))
-    steps = list(h_all.split(batch_sizes[0]))
-    return steps[1:] + [h0] if reverse else [h0] + steps[:-1]
-
-
 def grad_by_previous(d: Tensor, h0: Tensor, h_all: Tensor, batch_sizes: Sequence[int],
                      reverse: bool, copy_bytes: int | None = None) -> Tensor:
     """``d.T @ h_prev`` (G, H): the gradient of a weight (G, H) whose product with each row's

@@ -100,16 +100,15 @@ class _GRUChain(torch.autograd.Function):
         prev = None
         for t in order:
             h = previous_state(t, prev, batch_sizes, hs, h0)
-            r, z, n = a_r[t], a_z[t], a_n[t]
-            if native_gates is not None:
-                gh = work[:h.size(0)]
-                w_step.addmm(b_n, h, out=gh)
-                native_gates.forward(acts[t], gh, h, gh_n[t], hs[t])
-                prev = t
-                continue
+            prev = t
             if reset_after:
                 gh = work[:h.size(0)]
                 w_step.addmm(b_n, h, out=gh)
+                if native_gates is not None:
+                    native_gates.forward(acts[t], gh, h, gh_n[t], hs[t])
+                    continue
+            r, z, n = a_r[t], a_z[t], a_n[t]
+            if reset_after:
                 a_rz[t].add_(gh[:, :2 * H]).sigmoid_()
                 n.addcmul_(r, gh_n[t].copy_(gh[:, 2 * H:]))
             else:
@@ -121,7 +120,6 @@ class _GRUChain(torch.autograd.Function):
             else:
                 n.tanh_()
             torch.lerp(n, h, z, out=hs[t])   # h' = n + z (h - n)
-            prev = t
         if reset_after and n_sig:   # backward reads gh_n itself, not doubled
             extra.mul_(0.5)
         if steps:  # each chain's final state: its row at its last step (the first, reversed)
@@ -186,7 +184,6 @@ class _GRUChain(torch.autograd.Function):
                 dh_t.add_(d_outs[t])
             # the step that ran before t (after it here), and the state t read
             nxt = order[k + 1] if k + 1 < steps else None
-            r, z, n, dn, d_rz = s_r[t], s_z[t], s_n[t], d_n[t], d_rzs[t]
             h_prev = previous_state(t, nxt, batch_sizes, hs, h0)
             out_added = nxt is not None and batch_sizes[nxt] == rows
             if native_gates is not None:   # d_all's row block, and dh_t becomes dh z
@@ -195,6 +192,7 @@ class _GRUChain(torch.autograd.Function):
                     dh_t.add_(d_outs[nxt])
                 w_back.addmm_(dh_t, d_steps[t])
                 continue
+            r, z, n, dn, d_rz = s_r[t], s_z[t], s_n[t], d_n[t], d_rzs[t]
             # dn = dh (1 - z) (1 - n^2)
             torch.addcmul(dh_t, dh_t, z, value=-1, out=dn).mul_(
                 torch.addcmul(ones_t, n, n, value=-1))

@@ -42,7 +42,6 @@ from .chain_rows import (
     grads_by_input_and_previous,
     previous_blocks,
     previous_state,
-    previous_steps,
 )
 from .native import lstm_gates
 from .pointwise import output_via_sigmoid, tanh_through_sigmoid
@@ -277,7 +276,6 @@ class _LSTMChain(torch.autograd.Function):
         if native_gates is not None:   # filled step by step by the compiled backward
             d_pre = scratch("lstm_chain.d_pre", act.shape, act)
             acts, cs, tcs = (t.split(batch_sizes) for t in (act, c_all, tc_all))
-            prev_cs = previous_steps(c0, c_all, batch_sizes, reverse)
             # the peepholes' gradients, summed over every row in the same pass (in double)
             grad_peep = act.new_zeros(3, H, dtype=torch.float64) if peephole else None
         else:
@@ -308,9 +306,10 @@ class _LSTMChain(torch.autograd.Function):
             dh_t, dc_t, dc_gates = prefixes[n]
             if not out_added:
                 dh_t.add_(d_outs[t])
-            if native_gates is not None:
-                native_gates.backward(acts[t], prev_cs[t], cs[t], tcs[t], dh_t, dc_t, d_pres[t],
-                                      grad_peep)
+            nxt = order[k + 1] if k + 1 < steps else None   # the step that ran before t
+            if native_gates is not None:   # with c_{t-1}, the state t read
+                native_gates.backward(acts[t], previous_state(t, nxt, batch_sizes, cs, c0), cs[t],
+                                      tcs[t], dh_t, dc_t, d_pres[t], grad_peep)
             else:
                 do[t].mul_(dh_t)
                 dc_t.addcmul_(dh_t, throughs[t])
@@ -319,7 +318,6 @@ class _LSTMChain(torch.autograd.Function):
                     dc_t.mul_(carries[t])
             # gradient to h_{t-1}, with the next step's output gradient added in the same call
             # when that step has as many rows
-            nxt = order[k + 1] if k + 1 < steps else None
             out_added = nxt is not None and batch_sizes[nxt] == n
             if out_added:
                 w_step.addmm(d_outs[nxt], d_pres[t], out=dh_t)

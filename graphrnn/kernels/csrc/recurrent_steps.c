@@ -1,10 +1,10 @@
 /* One step of the LSTM family's, the GRU's and the tanh SRN's gate arithmetic, forward and
- * backward, in one pass over the step's rows: what graphrnn's chain kernels otherwise run as five to a dozen
- * PyTorch pointwise kernels a step (each of them ~4 us of dispatch at batch 8, and tanh several
- * times slower than sigmoid on some builds). The recurrent matrix product stays with PyTorch;
- * this file only holds the elementwise part, so it needs no PyTorch or Python headers and
- * compiles in well under a second (graphrnn/kernels/native.py builds, verifies and loads it;
- * ctypes calls it).
+ * backward, in one pass over the step's rows: what graphrnn's chain kernels otherwise run as one
+ * to a dozen PyTorch pointwise kernels a step (each of them ~4 us of dispatch at batch 8, and
+ * tanh several times slower than sigmoid on some builds). The recurrent matrix product stays
+ * with PyTorch; this file only holds the elementwise part, so it needs no PyTorch or Python
+ * headers and compiles in well under a second (graphrnn/kernels/native_build.py builds it,
+ * native.py verifies and loads it; ctypes calls it).
  *
  * LSTM layout (every array row-major and contiguous, n rows):
  *   a      (n, G*H) gates in the kernel's order [o, i, f, g] (G = 4) or [o, i, g] (G = 3):
@@ -31,6 +31,18 @@
 #include <math.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* fn(args..., mode, peephole) with both as compile-time constants, one specialised loop per
+ * LSTM variant: no branch inside the vectorised loop */
+#define CALL_VARIANT(mode, peephole, fn, ...)                                                    \
+    switch ((mode) * 2 + (peephole)) {                                                            \
+    case 0: fn(__VA_ARGS__, 0, 0); break;                                                         \
+    case 1: fn(__VA_ARGS__, 0, 1); break;                                                         \
+    case 2: fn(__VA_ARGS__, 1, 0); break;                                                         \
+    case 3: fn(__VA_ARGS__, 1, 1); break;                                                         \
+    case 4: fn(__VA_ARGS__, 2, 0); break;                                                         \
+    case 5: fn(__VA_ARGS__, 2, 1); break;                                                         \
+    }
 
 #define DEFINE_STEPS(T, SFX, EXP, TANH)                                                          \
 ALWAYS_INLINE T sigmoid_##SFX(T x) { return (T)1 / ((T)1 + EXP(-x)); }                            \
@@ -111,36 +123,14 @@ ALWAYS_INLINE void backward_rows_##SFX(const T *a, const T *cp, const T *c, cons
                                                                                                   \
 void graphrnn_lstm_forward_##SFX(T *a, const T *cp, T *c, T *tc, T *h, const T *w_ci,             \
                                  const T *w_cf, const T *w_co, long n, long H, int mode) {        \
-    /* one specialised loop per variant: no branch inside the vectorised loop */                  \
-    int peephole = w_ci != 0;                                                                     \
-    switch (mode * 2 + peephole) {                                                                \
-    case 0: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 0, 0); break;             \
-    case 1: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 0, 1); break;             \
-    case 2: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 1, 0); break;             \
-    case 3: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 1, 1); break;             \
-    case 4: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 2, 0); break;             \
-    case 5: forward_rows_##SFX(a, cp, c, tc, h, w_ci, w_cf, w_co, n, H, 2, 1); break;             \
-    }                                                                                             \
+    CALL_VARIANT(mode, w_ci != 0, forward_rows_##SFX, a, cp, c, tc, h, w_ci, w_cf, w_co, n, H)    \
 }                                                                                                 \
                                                                                                   \
 void graphrnn_lstm_backward_##SFX(const T *a, const T *cp, const T *c, const T *tc, const T *dh,  \
                                   T *dc, T *dpre, const T *w_ci, const T *w_cf, const T *w_co,    \
                                   double *grad_peep, long n, long H, int mode) {                  \
-    int peephole = w_ci != 0;                                                                     \
-    switch (mode * 2 + peephole) {                                                                \
-    case 0: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                0, 0); break;                                                     \
-    case 1: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                0, 1); break;                                                     \
-    case 2: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                1, 0); break;                                                     \
-    case 3: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                1, 1); break;                                                     \
-    case 4: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                2, 0); break;                                                     \
-    case 5: backward_rows_##SFX(a, cp, c, tc, dh, dc, dpre, w_ci, w_cf, w_co, grad_peep, n, H,    \
-                                2, 1); break;                                                     \
-    }                                                                                             \
+    CALL_VARIANT(mode, w_ci != 0, backward_rows_##SFX, a, cp, c, tc, dh, dc, dpre, w_ci, w_cf,    \
+                 w_co, grad_peep, n, H)                                                           \
 }
 
 #define DEFINE_GRU(T, SFX, EXP, TANH)                                                            \
